@@ -1,0 +1,90 @@
+"""Assemble the exporter from a Config: sources, state store, collector, HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from gridwatch.config import Config
+from gridwatch.core.collector import GridwatchCollector
+from gridwatch.core.families.homewizard import HomeWizardFamilies
+from gridwatch.core.scheduler import Scheduler
+from gridwatch.core.server import make_app, make_registry
+from gridwatch.core.source import Source
+from gridwatch.core.state import StateStore
+from gridwatch.sources.homewizard.source import HomeWizardSource
+
+log = logging.getLogger(__name__)
+
+
+class Exporter:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = StateStore()
+        tz = ZoneInfo(config.site.timezone)
+        self.sources: list[Source] = [HomeWizardSource(m, tz) for m in config.meters]
+        self.collector = GridwatchCollector(
+            self.store, [HomeWizardFamilies(config.meters, self.store)]
+        )
+        self.registry = make_registry(self.collector)
+        self._runner: web.AppRunner | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.config.exporter.listen_address
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+        return f"http://{shown}:{self.port}"
+
+    async def start(self) -> None:
+        app = make_app(self.store, self.registry)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, self.config.exporter.listen_address, self.config.exporter.port
+        )
+        await site.start()
+        server = site._server  # the only way aiohttp exposes the bound port when port=0
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        self._task = asyncio.create_task(Scheduler(self.store, self.sources).run())
+        log.info("serving metrics on %s/metrics", self.url)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def wait_for_signal() -> None:
+    """Return on SIGTERM or SIGINT, so shutdown runs through the normal cleanup path."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def run(config: Config) -> None:
+    exporter = Exporter(config)
+    await exporter.start()
+    try:
+        await wait_for_signal()
+        log.info("shutting down")
+    finally:
+        await exporter.stop()

@@ -1,0 +1,251 @@
+"""Configuration: one YAML file, validated with pydantic.
+
+Unknown keys are errors, durations are written like ``10s`` or ``5m``, and secrets come from
+``${ENV}`` references or ``*_file`` keys so they never sit in the YAML itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``10s``, ``5m``, ``1.5h``, ``500ms`` or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 10s or 5m")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+    else:
+        raise ValueError(f"expected a duration such as 10s or 5m, got {value!r}")
+    if seconds <= 0:
+        raise ValueError("duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class ConfigError(Exception):
+    """An invalid configuration: names the file, the key path and what is wrong."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: invalid configuration"]
+        lines += [f"  {path or '(top level)'}: {message}" for path, message in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _read_secret_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+
+
+class SiteConfig(_Strict):
+    name: str = "home"
+    timezone: str = "Europe/Stockholm"
+    data_dir: Path = Path("data")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Kyiv)"
+            ) from None
+        return value
+
+
+class ExporterConfig(_Strict):
+    listen_address: str = "0.0.0.0"
+    port: int = Field(default=9864, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class HomeWizardMeter(_Strict):
+    """A HomeWizard P1 meter (``type: homewizard``)."""
+
+    type: Literal["homewizard"] = "homewizard"
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    host: str = Field(min_length=1)
+    api: Literal["auto", "v1", "v2"] = "auto"
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    # The TLS name is appliance/p1dongle/<serial>; read from the device when absent.
+    serial: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{12}$")
+    ca_file: Path | None = None
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+    https_port: int | None = Field(default=None, ge=1, le=65535)
+    push: bool = True
+    interval: Duration = 10.0
+    timeout: Duration = 5.0
+    stale_after: Duration | None = None
+    fuse_amperes: float = Field(default=16.0, gt=0, le=400)
+    imbalance_warning_amperes: float = Field(default=5.0, gt=0)
+    imbalance_critical_amperes: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> HomeWizardMeter:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("set either token or token_file, not both")
+        if self.api == "v2" and self.token is None and self.token_file is None:
+            raise ValueError(
+                "api v2 needs a token: run `gridwatch pair-homewizard HOST` and set token_file"
+            )
+        if self.imbalance_critical_amperes < self.imbalance_warning_amperes:
+            raise ValueError("imbalance_critical_amperes must be ≥ imbalance_warning_amperes")
+        return self
+
+    @field_validator("token_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not _read_secret_file(value):
+            raise ValueError(f"secret file {value} is empty")
+        return value
+
+    def resolved_token(self) -> str | None:
+        if self.token is not None:
+            return self.token.get_secret_value()
+        if self.token_file is not None:
+            return _read_secret_file(self.token_file)
+        return None
+
+    @property
+    def uses_v2(self) -> bool:
+        return self.api == "v2" or (self.api == "auto" and self.token_or_file_set)
+
+    @property
+    def token_or_file_set(self) -> bool:
+        return self.token is not None or self.token_file is not None
+
+    @property
+    def staleness(self) -> float:
+        return self.stale_after if self.stale_after is not None else 3 * self.interval
+
+
+class Config(_Strict):
+    site: SiteConfig = SiteConfig()
+    exporter: ExporterConfig = ExporterConfig()
+    meters: list[HomeWizardMeter] = []
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for meter in self.meters:
+            if meter.name in seen:
+                raise ValueError(f"meter name {meter.name!r} is used twice")
+            seen.add(meter.name)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _EnvMissing:
+    path: str
+    name: str
+
+
+def _expand_env(node: Any, path: str, missing: list[_EnvMissing]) -> Any:
+    """Replace ``${VAR}`` in every string value; collect references to unset variables."""
+    if isinstance(node, dict):
+        return {k: _expand_env(v, _join(path, str(k)), missing) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v, f"{path}[{i}]", missing) for i, v in enumerate(node)]
+    if isinstance(node, str):
+
+        def sub(match: re.Match[str]) -> str:
+            value = os.environ.get(match.group(1))
+            if value is None:
+                missing.append(_EnvMissing(path, match.group(1)))
+                return ""
+            return value
+
+        return _ENV_REF.sub(sub, node)
+    return node
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"function-after", "function-before"} or "[" in part:
+            continue  # pydantic's internal validator steps, not keys the user wrote
+        else:
+            path = _join(path, part)
+    return path
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    return msg.removeprefix("Value error, ")
+
+
+def parse_config(data: Any, source: str = "<config>") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, [("", "the file must contain a mapping of keys")])
+    missing: list[_EnvMissing] = []
+    data = _expand_env(data, "", missing)
+    if missing:
+        raise ConfigError(
+            source, [(m.path, f"environment variable {m.name} is not set") for m in missing]
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            source, [(_loc_to_path(tuple(e["loc"])), _message(e)) for e in exc.errors()]
+        ) from None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [("", f"cannot read file: {exc.strerror}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
+    return parse_config(data, str(path))

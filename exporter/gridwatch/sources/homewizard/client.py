@@ -1,0 +1,108 @@
+"""HTTP and WebSocket access to one HomeWizard device (API v1 over HTTP, v2 over HTTPS)."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from pathlib import Path
+
+import aiohttp
+
+from gridwatch.sources.homewizard.errors import http_status_error, translated_errors
+from gridwatch.sources.homewizard.parse import PayloadError, parse_device_info
+from gridwatch.sources.homewizard.reading import DeviceInfo
+from gridwatch.sources.homewizard.tls import client_context, device_identifier
+
+MAX_BODY = 256 * 1024  # a measurement is ~2 kB; anything huge is not a P1 meter
+
+
+class HomeWizardClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        host: str,
+        *,
+        api: str,
+        token: str | None = None,
+        serial: str | None = None,
+        ca_file: Path | None = None,
+        http_port: int | None = None,
+        https_port: int | None = None,
+    ) -> None:
+        self.api = api
+        self._session = session
+        self._token = token
+        self._serial = serial
+        host_part = f"[{host}]" if ":" in host else host
+        if api == "v2":
+            self.base_url = f"https://{host_part}:{https_port or 443}"
+        else:
+            self.base_url = f"http://{host_part}:{http_port or 80}"
+        self._ca_file = ca_file
+        self._verified: ssl.SSLContext | None = None
+
+    @property
+    def identifier(self) -> str | None:
+        return device_identifier(self._serial) if self._serial else None
+
+    def _tls(self) -> tuple[ssl.SSLContext | bool, str | None]:
+        if self.api != "v2":
+            return True, None
+        if self._serial is None:
+            # Chain checked, name not yet known: only used for GET /api, which tells the serial.
+            return client_context(self._ca_file, check_name=False), None
+        if self._verified is None:
+            self._verified = client_context(self._ca_file)
+        return self._verified, self.identifier
+
+    def _headers(self) -> dict[str, str]:
+        if self.api != "v2":
+            return {}
+        headers = {"X-Api-Version": "2"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    async def _get_json(self, path: str, what: str) -> object:
+        ssl_arg, server_hostname = self._tls()
+        async with (
+            translated_errors(what),
+            self._session.get(
+                self.base_url + path,
+                headers=self._headers(),
+                ssl=ssl_arg,
+                server_hostname=server_hostname,
+            ) as response,
+        ):
+            body = await response.content.read(MAX_BODY + 1)
+            text = body.decode("utf-8", errors="replace")
+            if response.status != 200:
+                raise http_status_error(response.status, text)
+            if len(body) > MAX_BODY:
+                raise PayloadError(f"response larger than {MAX_BODY} bytes")
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise PayloadError(f"not JSON: {exc}") from None
+
+    async def device_info(self) -> DeviceInfo:
+        info = parse_device_info(await self._get_json("/api", "reading device info"))
+        if self.api == "v2" and self._serial is None and info.serial:
+            self._serial = info.serial
+        return info
+
+    async def measurement(self) -> object:
+        path = "/api/measurement" if self.api == "v2" else "/api/v1/data"
+        return await self._get_json(path, "reading measurement")
+
+    async def websocket(self, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
+        ssl_arg, server_hostname = self._tls()
+        url = self.base_url.replace("https://", "wss://", 1) + "/api/ws"
+        async with translated_errors("opening push stream"):
+            return await self._session.ws_connect(
+                url,
+                ssl=ssl_arg,
+                server_hostname=server_hostname,
+                heartbeat=heartbeat,
+                max_msg_size=MAX_BODY,
+            )

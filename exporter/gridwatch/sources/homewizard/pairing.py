@@ -1,0 +1,97 @@
+"""Pairing with API v2: ask for a token until the user presses the meter's button."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+
+from gridwatch import __version__
+from gridwatch.sources.homewizard.errors import translated_errors
+from gridwatch.sources.homewizard.tls import client_context
+
+NAME = re.compile(r"^[a-zA-Z0-9\-_/\\# ]{1,40}$")
+
+
+class PairingError(Exception):
+    pass
+
+
+async def request_token(
+    host: str,
+    name: str,
+    *,
+    ca_file: Path | None = None,
+    port: int = 443,
+    wait: float = 120.0,
+    retry_every: float = 2.0,
+    on_waiting: Callable[[], None] = lambda: None,
+) -> str:
+    """POST /api/user until the device issues a token (after its button is pressed).
+
+    The device answers 403 ``user:creation-not-enabled`` until the button is pressed, then
+    issues a token within the next 30 s; retrying keeps that window open.
+    """
+    if not NAME.match(name):
+        raise PairingError("name must be 1–40 letters, digits, spaces or - _ / \\ #")
+    host_part = f"[{host}]" if ":" in host else host
+    url = f"https://{host_part}:{port}/api/user"
+    # The serial is not known yet, so the certificate chain is checked but not its name.
+    context = client_context(ca_file, check_name=False)
+    timeout = aiohttp.ClientTimeout(total=10)
+    headers = {"X-Api-Version": "2", "User-Agent": f"gridwatch/{__version__}"}
+    deadline = asyncio.get_running_loop().time() + wait
+    told = False
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        while True:
+            async with (
+                translated_errors("pairing"),
+                session.post(url, json={"name": f"local/{name}"}, ssl=context) as response,
+            ):
+                text = await response.text()
+            error = _error(text)
+            if response.status == 200:
+                token = _token(text)
+                if token is None:
+                    raise PairingError(f"the device answered 200 without a token: {text[:200]}")
+                return token
+            if response.status == 403 and error == "user:creation-not-enabled":
+                if not told:
+                    on_waiting()
+                    told = True
+            else:
+                raise PairingError(f"the device refused pairing: HTTP {response.status} {error}")
+            if asyncio.get_running_loop().time() + retry_every > deadline:
+                raise PairingError(f"the button was not pressed within {wait:.0f} s")
+            await asyncio.sleep(retry_every)
+
+
+def _error(text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:100]
+    return str(data.get("error")) if isinstance(data, dict) else text[:100]
+
+
+def _token(text: str) -> str | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    token = data.get("token") if isinstance(data, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def write_secret(path: Path, secret: str) -> None:
+    """Write a secret readable only by its owner (mode 0600), replacing any older one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    os.chmod(path, 0o600)  # O_CREAT's mode does not apply to a file that already existed

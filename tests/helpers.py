@@ -1,0 +1,52 @@
+"""Shared test helpers: fixture locations and exposition parsing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+PROJECT_FIXTURES = Path(__file__).parent / "fixtures"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_FIXTURES = SHARED / "fixtures"
+
+
+def shared_fixture_files(subdir: str, pattern: str) -> list[Path]:
+    """Files from ../shared/fixtures; empty (tests parametrised on it skip) when absent."""
+    folder = SHARED_FIXTURES / subdir
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
+
+
+def shared_or_skip(files: list[Path]) -> list[Any]:
+    if files:
+        return list(files)
+    return [pytest.param(None, marks=pytest.mark.skip(reason="../shared/fixtures not present"))]
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def parse_exposition(text: str) -> Samples:
+    """Every sample of a Prometheus text exposition, keyed by (name, labels)."""
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = (sample.name, frozenset(sample.labels.items()))
+            assert key not in samples, f"duplicate series {key}"
+            samples[key] = sample.value
+    return samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, frozenset(labels.items())))
+
+
+def names(samples: Samples) -> set[str]:
+    return {name for name, _ in samples}
