@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -89,7 +90,7 @@ class SiteConfig(_Strict):
 
 class ExporterConfig(_Strict):
     listen_address: str = "0.0.0.0"
-    port: int = Field(default=9864, ge=1, le=65535)
+    port: int = Field(default=9864, ge=0, le=65535)  # 0 = any free port
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
@@ -126,6 +127,14 @@ class HomeWizardMeter(_Strict):
         if self.imbalance_critical_amperes < self.imbalance_warning_amperes:
             raise ValueError("imbalance_critical_amperes must be ≥ imbalance_warning_amperes")
         return self
+
+    @field_validator("token_file", "ca_file")
+    @classmethod
+    def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = info.context.get("base_dir") if info.context else None
+        if value is not None and base is not None and not value.is_absolute():
+            return Path(base) / value
+        return value
 
     @field_validator("token_file")
     @classmethod
@@ -217,7 +226,8 @@ def _message(error: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse_config(data: Any, source: str = "<config>") -> Config:
+def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate parsed YAML; relative file paths in it are taken relative to ``base_dir``."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -229,7 +239,7 @@ def parse_config(data: Any, source: str = "<config>") -> Config:
             source, [(m.path, f"environment variable {m.name} is not set") for m in missing]
         )
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(
             source, [(_loc_to_path(tuple(e["loc"])), _message(e)) for e in exc.errors()]
@@ -248,4 +258,4 @@ def load_config(path: Path) -> Config:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), path.parent)

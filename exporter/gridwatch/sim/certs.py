@@ -1,9 +1,9 @@
 """Throw-away PKI for the HomeWizard simulator.
 
 HomeWizard devices present a certificate signed by the private "Appliance Access CA" whose only
-identity is the subject CN ``appliance/<type>/<serial>``; there is no subjectAltName. Clients verify
-it with ``hostname_checks_common_name = True`` and ``server_hostname=<identifier>``. We mint the same
-shape here so the client code is exercised exactly as against a real meter.
+identity is the subject CN ``appliance/<type>/<serial>``; there is no subjectAltName. Clients
+verify it with ``hostname_checks_common_name = True`` and ``server_hostname=<identifier>``. We
+mint the same shape here so the client code is exercised exactly as against a real meter.
 """
 
 from __future__ import annotations

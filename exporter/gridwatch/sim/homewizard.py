@@ -15,9 +15,8 @@ import datetime as dt
 import ipaddress
 import json
 import logging
-import re
-import secrets
 import shutil
+import ssl
 import tempfile
 import time
 import weakref
@@ -28,9 +27,11 @@ from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import web
 
 from gridwatch.sim.certs import CertAuthority, device_identifier, generate_ca, server_ssl_context
+from gridwatch.sim.homewizard_users import UserStore, new_token, v2_error
+from gridwatch.sim.homewizard_ws import WebSocketHub
 from gridwatch.sim.household import Household
 from gridwatch.sim.p1_format import dsmr_telegram, load_fixture, v2_to_v1
 
@@ -39,8 +40,6 @@ __all__ = ["HomeWizardSimulator", "SimulatorOptions", "main"]
 log = logging.getLogger(__name__)
 
 API_V2_VERSION = "2.0.0"
-_NAME_RE = re.compile(r"local/[a-zA-Z0-9\-_/\\# ]{1,40}")
-_TOPICS = frozenset({"*", "device", "user", "measurement", "system"})
 _GARBAGE = '{"power_w": 4<html>upstream glitch'  # truncated JSON: must fail any JSON parser
 _WIFI_SSID, _WIFI_RSSI_DB = "gridwatch-sim", -58
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,27 +61,8 @@ class SimulatorOptions:
     ws_auth_timeout: float = 40.0  # the device drops unauthenticated sockets after this long
 
 
-def _v2_error(status: int, code: str) -> web.Response:
-    return web.json_response({"error": code}, status=status)
-
-
 def _v1_error(status: int, error_id: int, description: str) -> web.Response:
     return web.json_response({"error": {"id": error_id, "description": description}}, status=status)
-
-
-def _new_token() -> str:
-    return secrets.token_hex(16).upper()
-
-
-def _user_name_error(name: str) -> str | None:
-    if not name.startswith("local/"):
-        return "user:invalid-prefix"
-    rest = name.removeprefix("local/")
-    if not rest:
-        return "user:name-empty"
-    if len(rest) > 40:
-        return "user:name-too-long"
-    return None if _NAME_RE.fullmatch(name) else "user:name-invalid"
 
 
 class HomeWizardSimulator:
@@ -92,34 +72,32 @@ class HomeWizardSimulator:
         self, options: SimulatorOptions | None = None, *, ca: CertAuthority | None = None
     ) -> None:
         self.options = opts = options or SimulatorOptions()
-        if opts.host != "localhost" and not ipaddress.ip_address(opts.host).is_loopback:
+        if not ipaddress.ip_address(opts.host).is_loopback:  # a known token: never on a LAN
             raise ValueError(f"the simulator only binds loopback addresses, not {opts.host!r}")
         self.host = opts.host
         self.http_port = opts.http_port
         self.https_port = opts.https_port
         self.identifier = device_identifier(opts.serial)
-        self.token = opts.token or _new_token()
-        self.measurements_pushed = 0
         self._tz = ZoneInfo(opts.timezone)
         self._ca = ca or generate_ca("gridwatch simulator CA")
         self._dir = Path(tempfile.mkdtemp(prefix="gridwatch-sim-"))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         self.ca_file = self._ca.write(self._dir / "ca.pem")
         self._ssl = server_ssl_context(self._ca.issue_device(opts.serial), self._dir)
-        self._users: dict[str, str] = {}  # "local/<name>" → token
-        self._button_until = float("-inf")
+        self._users = UserStore(opts.token or new_token(), opts.button_window)
         self._broken: str | None = None
         self._v1_enabled = opts.v1_enabled
         self._cloud_enabled = False
         self._led_pct = 100
         self._booted = time.monotonic()
         self._fixture = load_fixture(opts.fixture) if opts.fixture else None
-        self._household = (
-            None if self._fixture else Household(self._now(), seed=opts.seed, timezone=opts.timezone)
-        )
+        self._household = None
+        if self._fixture is None:
+            self._household = Household(self._now(), seed=opts.seed, timezone=opts.timezone)
         self._latest: tuple[dict[str, Any], dict[str, Any]] | None = None  # (v2, v1)
-        self._sockets: set[web.WebSocketResponse] = set()
-        self._subscriptions: dict[web.WebSocketResponse, set[str]] = {}
+        self._hub = WebSocketHub(
+            self, api_version=API_V2_VERSION, auth_timeout=opts.ws_auth_timeout
+        )
         self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task[None] | None = None
 
@@ -132,6 +110,16 @@ class HomeWizardSimulator:
     @property
     def https_url(self) -> str:
         return f"https://{self.host}:{self.https_port}"
+
+    @property
+    def token(self) -> str:
+        """The pre-paired token; valid for the simulator's whole life."""
+        return self._users.preset_token
+
+    @property
+    def measurements_pushed(self) -> int:
+        """Measurement messages sent over WebSockets so far (garbage frames do not count)."""
+        return self._hub.measurements_pushed
 
     async def start(self) -> None:
         """Bind both ports (the same ones again after a ``stop``) and start pushing."""
@@ -155,9 +143,7 @@ class HomeWizardSimulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        for ws in list(self._sockets):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY), timeout=2.0)
+        await self._hub.close_all()  # clients must see the disconnect, not a silent socket
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
@@ -181,7 +167,7 @@ class HomeWizardSimulator:
 
     def press_button(self) -> None:
         """Open the user-creation window, as a short press on the dongle does."""
-        self._button_until = time.monotonic() + self.options.button_window
+        self._users.press_button()
 
     def set_broken(self, mode: str | None) -> None:
         if mode not in (None, "garbage", "http500"):
@@ -236,7 +222,7 @@ class HomeWizardSimulator:
             "api_v1_enabled": self._v1_enabled,
         }
 
-    def _update_system(self, body: object) -> str | None:
+    def update_system(self, body: object) -> str | None:
         """Apply a ``PUT /api/system`` body; return a v2 error code or None."""
         if not isinstance(body, dict):
             return "json:no-parameters-recognized"
@@ -254,16 +240,26 @@ class HomeWizardSimulator:
         self._led_pct = round(led)
         return None
 
-    def _valid_tokens(self) -> set[str]:
-        return {self.token, *self._users.values()}
+    # -- WsDevice protocol, used by the WebSocket hub ----------------------------------------------
+
+    def valid_tokens(self) -> set[str]:
+        return self._users.valid_tokens()
+
+    def topic_payload(self, topic: str) -> dict[str, Any]:
+        return self._device(API_V2_VERSION) if topic == "device" else self._system()
+
+    def measurement_frame(self) -> tuple[str, bool]:
+        if self._broken == "garbage":
+            return _GARBAGE, False
+        return json.dumps({"type": "measurement", "data": self._current()[0]}), True
 
     # -- HTTP plumbing ----------------------------------------------------------------------------
 
-    async def _serve(self, app: web.Application, port: int, ssl: Any) -> int:
+    async def _serve(self, app: web.Application, port: int, tls: ssl.SSLContext | None) -> int:
         runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await runner.setup()
         self._runners.append(runner)
-        site = web.TCPSite(runner, self.host, port, ssl_context=ssl)
+        site = web.TCPSite(runner, self.host, port, ssl_context=tls)
         await site.start()
         bound: int = runner.addresses[0][1]
         return bound
@@ -299,15 +295,13 @@ class HomeWizardSimulator:
             if request.path == "/api" or request.path.startswith("/api/"):
                 version = request.headers.get("X-Api-Version")
                 if version is not None and version.strip() != "2":
-                    return _v2_error(400, "request:api-version-not-supported")
+                    return v2_error(400, "request:api-version-not-supported")
                 # The WebSocket authenticates in-band; only token creation is open.
                 open_path = request.path == "/api/ws" or (
                     request.method == "POST" and request.path == "/api/user"
                 )
-                scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-                authorized = scheme.lower() == "bearer" and token.strip() in self._valid_tokens()
-                if not open_path and not authorized:
-                    return _v2_error(401, "user:unauthorized")
+                if not open_path and not self._users.authorized(request):
+                    return v2_error(401, "user:unauthorized")
             return await handler(request)
 
         async def add_version(request: web.Request, response: web.StreamResponse) -> None:
@@ -323,10 +317,10 @@ class HomeWizardSimulator:
                 web.get("/api/telegram", self._telegram),
                 web.get("/api/system", self._v2_system),
                 web.put("/api/system", self._v2_system_put),
-                web.get("/api/user", self._v2_users),
-                web.post("/api/user", self._v2_create_user),
-                web.delete("/api/user", self._v2_delete_user),
-                web.get("/api/ws", self._ws),
+                web.get("/api/user", self._users.list),
+                web.post("/api/user", self._users.create),
+                web.delete("/api/user", self._users.delete),
+                web.get("/api/ws", self._hub.handle),
                 *self._sim_routes(),
             ]
         )
@@ -361,7 +355,7 @@ class HomeWizardSimulator:
                 "identifier": self.identifier,
                 "token": self.token,
                 "measurements_pushed": self.measurements_pushed,
-                "button_open": time.monotonic() < self._button_until,
+                "button_open": self._users.button_open,
                 "broken": self._broken,
             }
         )
@@ -373,7 +367,7 @@ class HomeWizardSimulator:
 
     async def _v2_measurement(self, _request: web.Request) -> web.Response:
         if self._broken == "http500":
-            return _v2_error(500, "request:internal-server-error")
+            return v2_error(500, "request:internal-server-error")
         if self._broken == "garbage":
             return web.Response(text=_GARBAGE, content_type="application/json")
         return web.json_response(self._current()[0])
@@ -385,161 +379,15 @@ class HomeWizardSimulator:
         try:
             body = json.loads(await request.text())
         except ValueError:
-            return _v2_error(400, "request:invalid-json")
-        error = self._update_system(body)
-        return _v2_error(400, error) if error else web.json_response(self._system())
-
-    async def _v2_users(self, request: web.Request) -> web.Response:
-        _, _, own = request.headers.get("Authorization", "").partition(" ")
-        users = [{"name": n, "current": t == own.strip()} for n, t in self._users.items()]
-        return web.json_response(users)
-
-    async def _v2_create_user(self, request: web.Request) -> web.Response:
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            return _v2_error(400, "request:invalid-json")
-        if not isinstance(body, dict) or "name" not in body:
-            return _v2_error(400, "json:parameter-missing:name")
-        name = body["name"]
-        if not isinstance(name, str):
-            return _v2_error(400, "json:parameter-invalid-type:name")
-        error = _user_name_error(name)
-        if error:
-            return _v2_error(400, error)
-        if time.monotonic() >= self._button_until:
-            return _v2_error(403, "user:creation-not-enabled")
-        token = _new_token()
-        self._users[name] = token  # a reused name loses its previous token
-        return web.json_response({"token": token, "name": name})
-
-    async def _v2_delete_user(self, request: web.Request) -> web.Response:
-        text = await request.text()
-        try:
-            body = json.loads(text) if text.strip() else {}
-        except ValueError:
-            return _v2_error(400, "request:invalid-json")
-        name = body.get("name") if isinstance(body, dict) else None
-        if name is None:  # no name: delete the caller's own user
-            _, _, own = request.headers.get("Authorization", "").partition(" ")
-            name = next((n for n, t in self._users.items() if t == own.strip()), None)
-        if not isinstance(name, str) or name not in self._users:
-            return _v2_error(404, "user:not-found")
-        del self._users[name]
-        return web.Response(status=204)
-
-    # -- WebSocket --------------------------------------------------------------------------------
-
-    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(timeout=2.0)
-        await ws.prepare(request)
-        self._sockets.add(ws)
-        try:
-            await ws.send_json(
-                {"type": "authorization_requested", "data": {"api_version": API_V2_VERSION}}
-            )
-            if not await self._ws_authorize(ws):
-                return ws
-            topics: set[str] = set()
-            self._subscriptions[ws] = topics
-            async for msg in ws:
-                if msg.type is WSMsgType.TEXT:
-                    await self._ws_message(ws, topics, msg.data)
-                else:
-                    await self._ws_error(ws, "request:invalid-json")
-        except ConnectionError:
-            pass  # the client went away mid-send
-        finally:
-            self._sockets.discard(ws)
-            self._subscriptions.pop(ws, None)
-        return ws
-
-    async def _ws_authorize(self, ws: web.WebSocketResponse) -> bool:
-        deadline = time.monotonic() + self.options.ws_auth_timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                msg = await ws.receive(timeout=remaining)
-            except TimeoutError:
-                break
-            if msg.type is not WSMsgType.TEXT:
-                return False  # closed or binary before authorising
-            try:
-                frame = json.loads(msg.data)
-            except ValueError:
-                await self._ws_error(ws, "request:invalid-json")
-                continue
-            if (
-                isinstance(frame, dict)
-                and frame.get("type") == "authorization"
-                and frame.get("data") in self._valid_tokens()
-            ):
-                await ws.send_json({"type": "authorized"})
-                return True
-            break
-        await self._ws_error(ws, "user:unauthorized")
-        await ws.close(code=WSCloseCode.POLICY_VIOLATION)
-        return False
-
-    async def _ws_message(self, ws: web.WebSocketResponse, topics: set[str], text: str) -> None:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
-            await self._ws_error(ws, "request:invalid-json")
-            return
-        kind, data = frame.get("type"), frame.get("data")
-        if kind in ("subscribe", "unsubscribe"):
-            if not isinstance(data, str):
-                await self._ws_error(ws, "json:parameter-invalid-type:data")
-            elif data not in _TOPICS:
-                await self._ws_error(ws, "request:unknown-subscription")
-            elif kind == "unsubscribe":
-                topics.discard(data)
-            else:
-                topics.add(data)
-                # "Once subscribed, the device sends the latest values and updates when data changes."
-                for topic in ("device", "system", "measurement"):
-                    if data in (topic, "*"):
-                        await self._ws_send_topic(ws, topic)
-        elif kind == "system" and data is not None:
-            error = self._update_system(data)
-            await (self._ws_error(ws, error) if error else self._ws_send_topic(ws, "system"))
-        elif kind in ("device", "system", "measurement"):
-            await self._ws_send_topic(ws, str(kind))
-        elif kind not in ("identify", "authorization"):
-            await self._ws_error(ws, "request:unknown-type")
-
-    async def _ws_send_topic(self, ws: web.WebSocketResponse, topic: str) -> None:
-        if topic == "measurement":
-            await self._ws_send_measurement(ws)
-        elif topic == "device":
-            await ws.send_json({"type": "device", "data": self._device(API_V2_VERSION)})
-        else:
-            await ws.send_json({"type": "system", "data": self._system()})
-
-    async def _ws_send_measurement(self, ws: web.WebSocketResponse) -> None:
-        if self._broken == "garbage":
-            await ws.send_str(_GARBAGE)
-            return
-        await ws.send_json({"type": "measurement", "data": self._current()[0]})
-        self.measurements_pushed += 1
-
-    @staticmethod
-    async def _ws_error(ws: web.WebSocketResponse, message: str) -> None:
-        await ws.send_json({"type": "error", "data": {"message": message}})
+            return v2_error(400, "request:invalid-json")
+        error = self.update_system(body)
+        return v2_error(400, error) if error else web.json_response(self._system())
 
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(self.options.push_interval)
             self._snapshot()
-            for ws, topics in list(self._subscriptions.items()):
-                if ws.closed or not topics & {"measurement", "*"}:
-                    continue
-                try:
-                    await self._ws_send_measurement(ws)
-                except ConnectionError:
-                    log.debug("dropping a WebSocket push to a closing client")
+            await self._hub.push_measurement()
 
 
 # -- standalone -----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ _PHASE_VOLTAGE = 235.0  # open-circuit voltage at the house connection
 _LINE_DROP_OHM = 0.15  # U = 235 − 0.15·I per phase
 _BASE_W = (140.0, 90.0, 170.0)  # router, fridge, standby etc. per phase
 _EV_PHASE_W = 3680.0  # 16 A × 230 V per phase = 11 kW charger
+_WARM_UP_S = 2 * 3600.0  # start mid-life: appliances already running, a filled 15-min window
 
 # (first hour, last hour exclusive, expected starts per hour)
 _Rates = tuple[tuple[int, int, float], ...]
@@ -40,7 +41,7 @@ class _Appliance:
     rates: _Rates
     weather_scaled: bool = False  # start rate multiplied by the day's heating demand
     three_phase: bool = False
-    profile: Callable[[float], float] = lambda _m: 1.0  # fraction of watts vs minutes running
+    profile: Callable[[float], float] = lambda _minutes: 1.0  # fraction of watts while running
 
 
 def _oven(m: float) -> float:
@@ -139,11 +140,11 @@ class Household:
         self._sags = [self._rng.randint(0, 5) for _ in range(3)]
         self._swells = [self._rng.randint(0, 2) for _ in range(3)]
         self._window: deque[float] = deque(maxlen=_AVG_WINDOW_TICKS)
-        self._t = self._to_ts(start)
-        self._peak_w = 0.0
-        self._peak_ts = self._t
+        self._t = self._to_ts(start) - _WARM_UP_S
         self._peak_month = self._month(self._t)
+        self._peak_w, self._peak_ts = self._earlier_peak(self._t)
         self._tick(self._t)
+        self.step(start)
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -236,6 +237,14 @@ class Household:
         local = self._local(ts)
         return (local.year, local.month)
 
+    def _earlier_peak(self, ts: float) -> tuple[float, float]:
+        """A plausible peak from earlier this month, so the register does not start at zero."""
+        local = self._local(ts)
+        month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+        if ts - month_start < 86400:
+            return 0.0, ts
+        return self._rng.uniform(2500.0, 5500.0), self._rng.uniform(month_start, ts)
+
     def _tariff(self, ts: float) -> int:
         hour = self._local(ts).hour
         return 1 if hour >= 22 or hour < 7 else 2  # t1 = night (22–07), t2 = day
@@ -248,7 +257,8 @@ class Household:
             # Keyed by date, not drawn from the tick RNG, so a day looks the same however reached.
             rng = random.Random(f"{self._seed}:day:{day.isoformat()}")
             sunny = rng.random() < 0.5
-            heating = rng.uniform(0.1, 1.0)
+            winter = 0.5 + 0.5 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365)
+            heating = min(1.0, 0.1 + 0.9 * winter * rng.uniform(0.6, 1.2))
             charges = rng.random() < self._ev_probability
             ev_start = rng.uniform(17.0, 22.0)
             ev_hours = rng.uniform(1.0, 4.0)
@@ -275,12 +285,17 @@ class Household:
         return False
 
     def _pv_output(self, local: dt.datetime, plan: _DayPlan) -> float:
-        hour = local.hour + local.minute / 60
-        if not 6.0 < hour < 20.0:
-            return 0.0
-        shape = math.sin(math.pi * (hour - 6.0) / 14.0) ** 1.5  # solar noon ≈ 13:00 local
+        # Day length and yield follow the season at ~59° N (6 h in December, 18 h in June); the
+        # winter yield is kept generous so sunny demo days export at midday all year round.
+        summer = math.cos(2 * math.pi * (local.timetuple().tm_yday - 172) / 365)
+        day_hours = 12.0 + 6.2 * summer
+        noon = 12.0 + (1.0 if local.dst() else 0.0)
+        since_sunrise = local.hour + local.minute / 60 - (noon - day_hours / 2)
         clouds = self._rng.uniform(0.93, 1.0) if plan.sunny else self._rng.uniform(0.08, 0.4)
-        return self._pv_peak_w * shape * clouds
+        if not 0.0 < since_sunrise < day_hours:
+            return 0.0
+        shape = math.pow(math.sin(math.pi * since_sunrise / day_hours), 1.5)
+        return self._pv_peak_w * (0.675 + 0.325 * summer) * shape * clouds
 
     def _tick(self, ts: float) -> None:
         """Apply the switching decisions due at tick ``ts``."""
@@ -332,7 +347,7 @@ class Household:
             self._peak_w, self._peak_ts = average, ts
 
     def _average_w(self) -> float:
-        return sum(self._window) / len(self._window) if self._window else 0.0
+        return math.fsum(self._window) / len(self._window) if self._window else 0.0
 
     def _integrate(self, until: float) -> None:
         """Add energy for [self._t, until); power is constant between ticks."""

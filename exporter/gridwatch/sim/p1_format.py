@@ -33,7 +33,9 @@ for _n in range(1, 4):
     _V1_TO_V2[f"active_voltage_l{_n}_v"] = f"voltage_l{_n}_v"
     _V1_TO_V2[f"active_current_l{_n}_a"] = f"current_l{_n}_a"
 _V2_TO_V1 = {v2: v1 for v1, v2 in _V1_TO_V2.items()}
-_V1_ONLY = frozenset({"wifi_ssid", "wifi_strength", "total_gas_m3", "gas_timestamp", "gas_unique_id"})
+_V1_ONLY = frozenset(
+    {"wifi_ssid", "wifi_strength", "total_gas_m3", "gas_timestamp", "gas_unique_id"}
+)
 _V1_MARKERS = ("active_", "total_power_", "smr_version", "montly_", "wifi_")
 _P1_MARKERS = ("power_w", "energy_import", "total_power_import", "active_power_w", "power_l1_w")
 
@@ -61,13 +63,14 @@ def _external(entries: list[dict[str, Any]], convert: Any) -> list[dict[str, Any
 def v2_to_v1(m: dict[str, Any], *, wifi_ssid: str, wifi_strength: int) -> dict[str, Any]:
     """Render a v2 measurement the way ``/api/v1/data`` reports it."""
     out: dict[str, Any] = {"wifi_ssid": wifi_ssid, "wifi_strength": wifi_strength}
-    for key, value in m.items():
-        if value is None or key == "timestamp":  # v1 has no measurement timestamp
+    for key, raw in m.items():
+        if raw is None or key == "timestamp":  # v1 has no measurement timestamp
             continue
+        value = raw
         if key == "monthly_power_peak_timestamp":
-            value = iso_to_v1(value)
+            value = iso_to_v1(raw)
         elif key == "external":
-            value = _external(value, iso_to_v1)
+            value = _external(raw, iso_to_v1)
             gas = next((e for e in value if e.get("type") == "gas_meter"), None)
             if gas is not None:  # legacy first-gas-meter fields, still sent by v1
                 out["total_gas_m3"] = gas.get("value")
@@ -80,13 +83,14 @@ def v2_to_v1(m: dict[str, Any], *, wifi_ssid: str, wifi_strength: int) -> dict[s
 def v1_to_v2(d: dict[str, Any], *, timestamp: str) -> dict[str, Any]:
     """Render a v1 ``/api/v1/data`` payload with v2 names; legacy gas and Wi-Fi fields drop out."""
     out: dict[str, Any] = {}
-    for key, value in d.items():
-        if value is None or key in _V1_ONLY:
+    for key, raw in d.items():
+        if raw is None or key in _V1_ONLY:
             continue
+        value = raw
         if key == "montly_power_peak_timestamp":
-            value = v1_to_iso(value)
+            value = v1_to_iso(raw)
         elif key == "external":
-            value = _external(value, v1_to_iso)
+            value = _external(raw, v1_to_iso)
         out[_V1_TO_V2.get(key, key)] = value
         if key == "unique_id":
             out["timestamp"] = timestamp
@@ -140,8 +144,11 @@ def _dsmr_time(iso: str, tz: ZoneInfo) -> str:
 
 def _header(model: str) -> str:
     # Real headers look like "/ISK5\2M550T-1011": 3-letter maker code, baud digit, type id.
+    if "\\" in model:  # already a header-style id, e.g. "ELL5\253833635_A"
+        return f"/{model}"
     letters = re.sub(r"[^A-Za-z]", "", model).upper()[:3] or "XXX"
-    return f"/{letters}5\\{model.split()[-1] if model.split() else 'METER'}"
+    words = model.split()
+    return f"/{letters}5\\{words[-1] if words else 'METER'}"
 
 
 def dsmr_telegram(m: dict[str, Any], tz: ZoneInfo) -> str:
@@ -168,7 +175,10 @@ def dsmr_telegram(m: dict[str, Any], tz: ZoneInfo) -> str:
     if "monthly_power_peak_w" in m and "monthly_power_peak_timestamp" in m:
         peak_at = _dsmr_time(m["monthly_power_peak_timestamp"], tz)
         lines.append(f"1-0:1.6.0({peak_at})({float(m['monthly_power_peak_w']) / 1000:06.3f}*kW)")
-    for key, obis_code in (("any_power_fail_count", "96.7.21"), ("long_power_fail_count", "96.7.9")):
+    for key, obis_code in (
+        ("any_power_fail_count", "96.7.21"),
+        ("long_power_fail_count", "96.7.9"),
+    ):
         if key in m:
             lines.append(f"0-0:{obis_code}({int(m[key]):05d})")
     lines.append("1-0:99.97.0(0)(0-0:96.7.19)")

@@ -1,0 +1,123 @@
+"""Fixtures for tests that run the exporter against simulators over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gridwatch.app import Exporter
+from gridwatch.config import parse_config
+from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sources.homewizard.source import HomeWizardSource
+from tests.helpers import PROJECT_FIXTURES, Samples, parse_exposition
+
+FULL_V1 = PROJECT_FIXTURES / "homewizard" / "v1_3phase_import_export.json"
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition"
+) -> None:
+    """Poll until ``predicate`` holds; a generous limit that only guards against hangs."""
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Running:
+    """An exporter under test, with helpers to scrape it."""
+
+    def __init__(self, exporter: Exporter) -> None:
+        self.exporter = exporter
+
+    async def get(self, path: str, **headers: str) -> tuple[int, str, dict[str, str]]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(self.exporter.url + path, headers=headers) as response,
+        ):
+            return response.status, await response.text(), dict(response.headers)
+
+    async def scrape(self) -> Samples:
+        status, text, _ = await self.get("/metrics")
+        assert status == 200
+        return parse_exposition(text)
+
+    async def text(self) -> str:
+        return (await self.get("/metrics"))[1]
+
+
+StartExporter = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def start_exporter() -> AsyncIterator[StartExporter]:
+    started: list[Exporter] = []
+
+    async def start(*meters: dict[str, Any], timezone: str = "Europe/Stockholm") -> Running:
+        config = parse_config(
+            {
+                "site": {"timezone": timezone},
+                "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                "meters": list(meters),
+            }
+        )
+        exporter = Exporter(config)
+        await exporter.start()
+        started.append(exporter)
+        return Running(exporter)
+
+    yield start
+    for exporter in started:
+        await exporter.stop()
+
+
+SimFactory = Callable[..., Awaitable[HomeWizardSimulator]]
+
+
+@pytest.fixture
+async def make_sim() -> AsyncIterator[SimFactory]:
+    sims: list[HomeWizardSimulator] = []
+
+    async def make(**options: Any) -> HomeWizardSimulator:
+        sim = HomeWizardSimulator(SimulatorOptions(**options))
+        await sim.start()
+        sims.append(sim)
+        return sim
+
+    yield make
+    for sim in sims:
+        await sim.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_push_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnect quickly in tests; production backs off up to 30 s."""
+    monkeypatch.setattr(HomeWizardSource, "push_backoff_initial", 0.2)
+    monkeypatch.setattr(HomeWizardSource, "push_backoff_max", 0.5)
+
+
+def v1_meter(sim: HomeWizardSimulator, **extra: Any) -> dict[str, Any]:
+    return {"name": "home", "host": sim.host, "api": "v1", "http_port": sim.http_port, **extra}
+
+
+def v2_meter(sim: HomeWizardSimulator, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "home",
+        "host": sim.host,
+        "api": "v2",
+        "token": sim.token,
+        "ca_file": str(sim.ca_file),
+        "https_port": sim.https_port,
+        **extra,
+    }
+
+
+def fixture_path(name: str) -> Path:
+    return PROJECT_FIXTURES / "homewizard" / name
