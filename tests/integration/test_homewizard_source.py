@@ -207,7 +207,9 @@ async def test_bad_replies_mark_down_and_other_meters_keep_working(
 
     async def failed() -> bool:
         s = await gw.scrape()
-        errors = value(s, "gridwatch_source_errors_total", source="homewizard", device="bad", reason=reason)
+        errors = value(
+            s, "gridwatch_source_errors_total", source="homewizard", device="bad", reason=reason
+        )
         return (errors or 0) >= 1 and value(s, "gridwatch_p1_power_watts", meter="good") is not None
 
     await wait_until(failed, what=f"{reason} error on the bad meter")
@@ -242,7 +244,14 @@ async def test_unreachable_timeout(start_exporter: StartExporter) -> None:
     port = server.sockets[0].getsockname()[1]
     try:
         gw = await start_exporter(
-            {"name": "home", "host": "127.0.0.1", "api": "v1", "http_port": port, "interval": "0.5s", "timeout": "0.3s"}
+            {
+                "name": "home",
+                "host": "127.0.0.1",
+                "api": "v1",
+                "http_port": port,
+                "interval": "0.5s",
+                "timeout": "0.3s",
+            }
         )
 
         async def timed_out() -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
@@ -37,7 +35,9 @@ def clock() -> Clock:
 
 def setup(clock: Clock, **meter: object) -> tuple[StateStore, HomeWizardFamilies, object]:
     store = StateStore(clock)
-    config = HomeWizardMeter.model_validate({"name": "home", "host": "h", "interval": "10s", **meter})
+    config = HomeWizardMeter.model_validate(
+        {"name": "home", "host": "h", "interval": "10s", **meter}
+    )
     families = HomeWizardFamilies([config], store)
     store.register(KEY, config.staleness)
     registry = make_registry(GridwatchCollector(store, [families]))
@@ -62,21 +62,57 @@ def test_full_three_phase_reading(clock: Clock) -> None:
     assert value(s, "gridwatch_p1_phase_current_amperes", meter="home", phase="l1") == -8.894
     assert value(s, "gridwatch_p1_phase_voltage_volts", meter="home", phase="l3") == 232.4
     assert value(s, "gridwatch_p1_frequency_hertz", meter="home") == 50.012
-    assert value(s, "gridwatch_p1_energy_joules_total", meter="home", direction="import") == pytest.approx(8123.456 * 3.6e6)
-    assert value(s, "gridwatch_p1_tariff_energy_joules_total", meter="home", direction="export", tariff="2") == pytest.approx(1000.125 * 3.6e6)
+    assert value(
+        s, "gridwatch_p1_energy_joules_total", meter="home", direction="import"
+    ) == pytest.approx(8123.456 * 3.6e6)
+    assert value(
+        s, "gridwatch_p1_tariff_energy_joules_total", meter="home", direction="export", tariff="2"
+    ) == pytest.approx(1000.125 * 3.6e6)
     assert value(s, "gridwatch_p1_voltage_sags_total", meter="home", phase="l1") == 3
     assert value(s, "gridwatch_p1_power_failures_total", meter="home") == 7
     assert value(s, "gridwatch_p1_long_power_failures_total", meter="home") == 2
     assert value(s, "gridwatch_p1_average_power_15m_watts", meter="home") == 812
     assert value(s, "gridwatch_p1_monthly_power_peak_watts", meter="home") == 5321
-    assert value(s, "gridwatch_p1_phase_imbalance_amperes", meter="home") == pytest.approx(8.894 - 1.721)
-    assert value(s, "gridwatch_p1_phase_load_ratio", meter="home", phase="l1") == pytest.approx(8.894 / 20)
+    assert value(s, "gridwatch_p1_phase_imbalance_amperes", meter="home") == pytest.approx(
+        8.894 - 1.721
+    )
+    assert value(s, "gridwatch_p1_phase_load_ratio", meter="home", phase="l1") == pytest.approx(
+        8.894 / 20
+    )
     assert value(s, "gridwatch_p1_fuse_amperes", meter="home") == 20
     assert value(s, "gridwatch_p1_phase_imbalance_warning_amperes", meter="home") == 5
     assert value(s, "gridwatch_p1_phase_imbalance_critical_amperes", meter="home") == 10
-    assert value(s, "gridwatch_p1_external_volume_cubic_meters_total", meter="home", type="gas_meter", external_id="47617354455354") == 1234.567
-    assert value(s, "gridwatch_p1_external_energy_joules_total", meter="home", type="heat_meter", external_id="48656174") == 12.5e9
-    assert value(s, "gridwatch_p1_meter_info", meter="home", api="v1", meter_model="ISKRA 2M550E-1011", protocol_version="50") == 1
+    assert (
+        value(
+            s,
+            "gridwatch_p1_external_volume_cubic_meters_total",
+            meter="home",
+            type="gas_meter",
+            external_id="47617354455354",
+        )
+        == 1234.567
+    )
+    assert (
+        value(
+            s,
+            "gridwatch_p1_external_energy_joules_total",
+            meter="home",
+            type="heat_meter",
+            external_id="48656174",
+        )
+        == 12.5e9
+    )
+    assert (
+        value(
+            s,
+            "gridwatch_p1_meter_info",
+            meter="home",
+            api="v1",
+            meter_model="ISKRA 2M550E-1011",
+            protocol_version="50",
+        )
+        == 1
+    )
     assert value(s, "gridwatch_source_up", source="homewizard", device="home") == 1
     assert value(s, "gridwatch_source_updates_total", source="homewizard", device="home") == 1
     assert any(n == "gridwatch_build_info" for n in names(s))
@@ -99,9 +135,29 @@ def test_absent_fields_produce_no_series(clock: Clock) -> None:
         "gridwatch_p1_external_volume_cubic_meters_total",
     ):
         assert absent not in names(s), absent
-    assert value(s, "gridwatch_p1_tariff_energy_joules_total", meter="home", direction="import", tariff="1") is not None
-    assert value(s, "gridwatch_p1_tariff_energy_joules_total", meter="home", direction="import", tariff="2") is None
-    assert value(s, "gridwatch_p1_phase_imbalance_amperes", meter="home") == pytest.approx(12.7 - 1.9)
+    assert (
+        value(
+            s,
+            "gridwatch_p1_tariff_energy_joules_total",
+            meter="home",
+            direction="import",
+            tariff="1",
+        )
+        is not None
+    )
+    assert (
+        value(
+            s,
+            "gridwatch_p1_tariff_energy_joules_total",
+            meter="home",
+            direction="import",
+            tariff="2",
+        )
+        is None
+    )
+    assert value(s, "gridwatch_p1_phase_imbalance_amperes", meter="home") == pytest.approx(
+        12.7 - 1.9
+    )
 
 
 def test_single_phase_has_no_imbalance(clock: Clock) -> None:
@@ -136,9 +192,18 @@ def test_stale_reading_disappears_but_health_and_config_stay(clock: Clock) -> No
     store.failure(KEY, SourceError("timeout", "no answer"))
     clock.now += 2
     s = scrape(registry)
-    assert not {n for n in names(s) if n.startswith("gridwatch_p1_") and "fuse" not in n and "imbalance_" not in n}
+    assert not {
+        n
+        for n in names(s)
+        if n.startswith("gridwatch_p1_") and "fuse" not in n and "imbalance_" not in n
+    }
     assert value(s, "gridwatch_source_up", source="homewizard", device="home") == 0
-    assert value(s, "gridwatch_source_errors_total", source="homewizard", device="home", reason="timeout") == 1
+    assert (
+        value(
+            s, "gridwatch_source_errors_total", source="homewizard", device="home", reason="timeout"
+        )
+        == 1
+    )
     assert value(s, "gridwatch_p1_fuse_amperes", meter="home") == 16
     feed(store, clock, "v2_3phase_measurement.json")
     s = scrape(registry)
@@ -166,5 +231,3 @@ def test_every_family_has_help(clock: Clock) -> None:
     for line in text.splitlines():
         if line.startswith("# HELP gridwatch_"):
             assert len(line.split(" ", 3)[3]) > 15, line
-
-

@@ -88,7 +88,9 @@ def test_token_from_env_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unset_env_names_variable_and_key() -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(meter(token="${GW_SURELY_UNSET_VAR}"), "x.yml")
-    assert err.value.problems == [("meters[0].token", "environment variable GW_SURELY_UNSET_VAR is not set")]
+    assert err.value.problems == [
+        ("meters[0].token", "environment variable GW_SURELY_UNSET_VAR is not set")
+    ]
 
 
 def test_token_file(tmp_path: Path) -> None:

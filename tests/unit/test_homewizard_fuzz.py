@@ -14,7 +14,9 @@ KEYS = sorted(set(V1_TO_V2) | set(V1_TO_V2.values()) | {"external", "timestamp",
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 numbers = st.integers(-(10**12), 10**12) | st.floats(allow_nan=False, allow_infinity=False)

@@ -130,7 +130,14 @@ def test_malformed_payloads_raise_payload_error(payload: object, message: str) -
 
 def test_odd_external_entries_are_skipped_not_fatal() -> None:
     r = parse_measurement(
-        {"active_power_w": 1, "external": [1, {"type": "gas_meter"}, {"type": "x", "unit": "m3", "value": 2, "timestamp": "garbage"}]},
+        {
+            "active_power_w": 1,
+            "external": [
+                1,
+                {"type": "gas_meter"},
+                {"type": "x", "unit": "m3", "value": 2, "timestamp": "garbage"},
+            ],
+        },
         api="v1",
         received_at=0,
     )

@@ -45,8 +45,8 @@ class WebSocketHub:
         self.measurements_pushed = 0
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        # A short close timeout: stop() must not hang on a client that ignores the close frame.
-        ws = web.WebSocketResponse(timeout=2.0)
+        # A short close-handshake timeout: stop() must not hang on a client that is not reading.
+        ws = web.WebSocketResponse(timeout=1.0)
         await ws.prepare(request)
         self._sockets.add(ws)
         try:
@@ -80,9 +80,13 @@ class WebSocketHub:
                 log.debug("dropped a measurement push to a closing WebSocket")
 
     async def close_all(self) -> None:
-        for ws in list(self._sockets):
+        """Send every client a close frame (1001 going away) and wait briefly for the replies."""
+
+        async def close(ws: web.WebSocketResponse) -> None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY), timeout=3.0)
+                await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY), timeout=2.0)
+
+        await asyncio.gather(*(close(ws) for ws in list(self._sockets)))
 
     async def _authorize(self, ws: web.WebSocketResponse) -> bool:
         deadline = time.monotonic() + self._auth_timeout

@@ -1,0 +1,192 @@
+"""The command line as a user runs it: run + SIGTERM, demo, pair-homewizard."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import stat
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.helpers import names, parse_exposition, value
+from tests.integration.conftest import FULL_V1, SimFactory, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def gridwatch(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gridwatch",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+async def fetch(url: str) -> str | None:
+    try:
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            return await response.text() if response.status == 200 else None
+    except aiohttp.ClientError:
+        return None
+
+
+async def test_run_serves_metrics_and_stops_cleanly_on_sigterm(
+    make_sim: SimFactory, tmp_path: Path
+) -> None:
+    sim = await make_sim(fixture=FULL_V1)
+    port = free_port()
+    config = tmp_path / "gridwatch.yml"
+    config.write_text(
+        f"exporter: {{listen_address: 127.0.0.1, port: {port}}}\n"
+        "meters:\n"
+        f"  - {{name: home, host: 127.0.0.1, api: v1, http_port: {sim.http_port}, interval: 1s}}\n"
+    )
+    proc = await gridwatch("run", "-c", str(config))
+    try:
+
+        async def has_power() -> bool:
+            text = await fetch(f"http://127.0.0.1:{port}/metrics")
+            return text is not None and "gridwatch_p1_power_watts" in text
+
+        await wait_until(has_power, what="metrics from `gridwatch run`")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    assert "source homewizard/home is up" in log
+    assert "shutting down" in log
+    assert "Traceback" not in log
+
+
+async def test_run_with_invalid_config_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yml"
+    config.write_text("meters:\n  - name: home\n    host: h\n    fuse_amperes: 0\n")
+    proc = await gridwatch("run", "-c", str(config))
+    _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 2
+    assert "meters[0].fuse_amperes" in stderr.decode()
+
+
+async def test_demo_shows_per_phase_data() -> None:
+    port = free_port()
+    proc = await gridwatch("demo", "--no-prometheus", "--port", str(port))
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "Press Ctrl-C" not in banner:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            assert line, "demo exited early"
+            banner += line.decode()
+        assert f"http://127.0.0.1:{port}/metrics" in banner
+
+        async def per_phase() -> bool:
+            text = await fetch(f"http://127.0.0.1:{port}/metrics")
+            if text is None:
+                return False
+            s = parse_exposition(text)
+            return all(
+                value(s, "gridwatch_p1_phase_current_amperes", meter="home", phase=p) is not None
+                for p in ("l1", "l2", "l3")
+            )
+
+        await wait_until(per_phase, what="per-phase data in the demo")
+        s = parse_exposition(await fetch(f"http://127.0.0.1:{port}/metrics") or "")
+        assert "gridwatch_p1_phase_imbalance_amperes" in names(s)
+        assert value(s, "gridwatch_source_up", source="homewizard", device="home") == 1
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 20)
+        assert proc.returncode == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_pair_homewizard_walks_through_the_button_press(
+    make_sim: SimFactory, tmp_path: Path
+) -> None:
+    sim = await make_sim()
+    token_file = tmp_path / "secrets" / "hw.token"
+    proc = await gridwatch(
+        "pair-homewizard",
+        "127.0.0.1",
+        "--port",
+        str(sim.https_port),
+        "--ca-file",
+        str(sim.ca_file),
+        "--token-file",
+        str(token_file),
+        "--wait",
+        "30",
+    )
+    assert proc.stdout is not None
+    output = ""
+    while "Press the button" not in output:
+        line = await asyncio.wait_for(proc.stdout.readline(), 20)
+        assert line, f"pairing exited early: {output}"
+        output += line.decode()
+    sim.press_button()
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "Paired" in out.decode()
+    token = token_file.read_text().strip()
+    assert len(token) == 32 and token != sim.token
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert token not in out.decode() + output  # the token goes to the file, not the terminal
+
+    # The new token works against the device.
+    ctx = __import__(
+        "gridwatch.sources.homewizard.tls", fromlist=["client_context"]
+    ).client_context(sim.ca_file)
+    headers = {"Authorization": f"Bearer {token}", "X-Api-Version": "2"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{sim.https_url}/api/measurement",
+            headers=headers,
+            ssl=ctx,
+            server_hostname=sim.identifier,
+        ) as response,
+    ):
+        assert response.status == 200
+
+
+async def test_pair_homewizard_gives_up_without_button(
+    make_sim: SimFactory, tmp_path: Path
+) -> None:
+    sim = await make_sim()
+    proc = await gridwatch(
+        "pair-homewizard",
+        "127.0.0.1",
+        "--port",
+        str(sim.https_port),
+        "--ca-file",
+        str(sim.ca_file),
+        "--token-file",
+        str(tmp_path / "t"),
+        "--wait",
+        "1",
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert "not pressed" in err.decode()
+    assert not (tmp_path / "t").exists()
