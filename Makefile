@@ -23,7 +23,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/mypy
 
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m bench

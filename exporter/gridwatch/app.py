@@ -50,9 +50,7 @@ class Exporter:
             self._runner, self.config.exporter.listen_address, self.config.exporter.port
         )
         await site.start()
-        server = site._server  # the only way aiohttp exposes the bound port when port=0
-        assert isinstance(server, asyncio.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = int(self._runner.addresses[0][1])  # the real port when configured as 0
         self._task = asyncio.create_task(Scheduler(self.store, self.sources).run())
         log.info("serving metrics on %s/metrics", self.url)
 

@@ -98,7 +98,7 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
         for index in range(len(base.meters)):
             sim = HomeWizardSimulator(SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1))
             await sim.start()
-            stack.push_async_callback(sim.stop)
+            stack.push_async_callback(sim.close)
             sims.append(sim)
         meters = [simulated_meter(m, s) for m, s in zip(base.meters, sims, strict=True)]
         exporter_settings = base.exporter.model_copy(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -190,3 +191,46 @@ async def test_pair_homewizard_gives_up_without_button(
     assert proc.returncode == 1
     assert "not pressed" in err.decode()
     assert not (tmp_path / "t").exists()
+
+
+def need_binary(name: str) -> str:
+    """Path of a system binary; in CI its absence is a failure, locally a skip."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed; `make test` should have installed it")
+        pytest.skip(f"{name} not installed (sudo apt-get install prometheus)")
+    return path
+
+
+async def test_demo_starts_prometheus_which_scrapes_gridwatch() -> None:
+    need_binary("prometheus")
+    port = free_port()
+    proc = await gridwatch("demo", "--port", str(port))
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "Press Ctrl-C" not in banner:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            assert line, "demo exited early"
+            banner += line.decode()
+        prom = next(
+            w
+            for line in banner.splitlines()
+            if "prometheus" in line
+            for w in line.split()
+            if w.startswith("http://")
+        )
+
+        async def scraped() -> bool:
+            text = await fetch(f"{prom}api/v1/query?query=gridwatch_p1_phase_current_amperes")
+            return text is not None and '"phase":"l3"' in text
+
+        await wait_until(scraped, timeout=60, what="Prometheus to hold gridwatch's per-phase data")
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 30)
+        assert proc.returncode == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -261,3 +261,30 @@ async def test_unreachable_timeout(start_exporter: StartExporter) -> None:
         await wait_until(timed_out, what="timeout")
     finally:
         server.close()
+
+
+async def test_garbage_on_the_push_stream_is_a_payload_error(
+    make_sim: SimFactory, start_exporter: StartExporter
+) -> None:
+    sim = await make_sim(push_interval=0.2)
+    gw = await start_exporter(v2_meter(sim, interval="10s"))
+
+    async def connected() -> bool:
+        return value(await gw.scrape(), "gridwatch_source_push_connected", **HW) == 1
+
+    await wait_until(connected, what="push connected")
+    sim.set_broken("garbage")
+
+    async def payload_error() -> bool:
+        s = await gw.scrape()
+        return (value(s, "gridwatch_source_errors_total", reason="payload", **HW) or 0) >= 1
+
+    await wait_until(payload_error, what="payload error from the push stream")
+    assert value(await gw.scrape(), UP, **HW) == 0
+    sim.set_broken(None)
+    await wait_until(connected, what="push back after garbage")
+
+    async def up() -> bool:
+        return value(await gw.scrape(), UP, **HW) == 1
+
+    await wait_until(up, what="source up again")

@@ -217,7 +217,7 @@ async def test_pairing_with_the_button(
     sim: HomeWizardSimulator, session: aiohttp.ClientSession
 ) -> None:
     v2 = V2(sim, session)
-    create = {"json": {"name": "local/gridwatch"}}
+    create: dict[str, Any] = {"json": {"name": "local/gridwatch"}}
     status, body, _ = await v2.request("POST", "/api/user", **create)
     assert (status, body) == (403, {"error": "user:creation-not-enabled"})
 

@@ -386,8 +386,11 @@ class HomeWizardSimulator:
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(self.options.push_interval)
-            self._snapshot()
-            await self._hub.push_measurement()
+            try:
+                self._snapshot()
+                await self._hub.push_measurement()
+            except Exception:  # a bug must not silently freeze the meter for the whole run
+                log.exception("simulator tick failed")
 
 
 # -- standalone -----------------------------------------------------------------------------------
