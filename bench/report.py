@@ -74,7 +74,9 @@ def to_json(result: Result, machine: MachineInfo) -> dict[str, Any]:
         "started_at": result.started_at,
         "duration_s": round(result.duration_s, 1),
         "machine": machine,
-        "measures": {m.key: {"value": m.value, "unit": m.unit} for m in result.measures},
+        "measures": {
+            m.key: {"label": m.label, "value": m.value, "unit": m.unit} for m in result.measures
+        },
         "targets": [{**asdict(t), "passed": t.passed} for t in result.targets],
         "notes": result.notes,
     }
@@ -134,10 +136,13 @@ def markdown(runs: Iterable[dict[str, Any]], machine: MachineInfo) -> str:
             "",
             f"Measured {run['started_at']}, took {run['duration_s']:.0f} s.",
             "",
-            "| Measure | Value |",
-            "|---|---|",
+            "| Measure | Value | Key |",
+            "|---|---|---|",
         ]
-        lines += [f"| `{k}` | {fmt(m['value'], m['unit'])} |" for k, m in run["measures"].items()]
+        lines += [
+            f"| {m['label']} | {fmt(m['value'], m['unit'])} | `{k}` |"
+            for k, m in run["measures"].items()
+        ]
         if run["notes"]:
             lines += ["", *(f"- {note}" for note in run["notes"])]
     return "\n".join(lines) + "\n"

@@ -27,22 +27,14 @@ def _setup_logging(level: str) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from gridwatch import app
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_INVALID
+    config = load_config(args.config)
     _setup_logging(args.log_level or config.exporter.log_level)
     asyncio.run(app.run(config))
     return EXIT_OK
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_INVALID
+    config = load_config(args.config)
     print(f"{args.config}: OK ({len(config.meters)} meter(s))")
     return EXIT_OK
 
@@ -51,11 +43,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gridwatch import demo
 
     _setup_logging(args.log_level or "info")
-    try:
-        return asyncio.run(demo.main(args.config, port=args.port, prometheus=args.prometheus))
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_INVALID
+    return asyncio.run(demo.main(args.config, port=args.port, prometheus=args.prometheus))
 
 
 def _cmd_pair(args: argparse.Namespace) -> int:
@@ -138,5 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:  # every command that reads a config reports it the same way
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
     return result

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from gridwatch.sim.homewizard import HomeWizardSimulator
 from tests.helpers import names, parse_exposition, value
 from tests.integration.conftest import FULL_V1, SimFactory, wait_until
 
@@ -36,6 +37,26 @@ async def gridwatch(*args: str) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+async def read_until(proc: asyncio.subprocess.Process, marker: str, timeout: float = 30) -> str:
+    """stdout of a running command up to the line containing ``marker``."""
+    assert proc.stdout is not None
+    output = ""
+    while marker not in output:
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout)
+        assert line, f"command exited before printing {marker!r}: {output}"
+        output += line.decode()
+    return output
+
+
+async def pair(sim: HomeWizardSimulator, token_file: Path, wait: int) -> asyncio.subprocess.Process:
+    return await gridwatch(
+        "pair-homewizard",
+        "127.0.0.1",
+        *("--port", str(sim.https_port), "--ca-file", str(sim.ca_file)),
+        *("--token-file", str(token_file), "--wait", str(wait)),
     )
 
 
@@ -91,12 +112,7 @@ async def test_demo_shows_per_phase_data() -> None:
     port = free_port()
     proc = await gridwatch("demo", "--no-prometheus", "--port", str(port))
     try:
-        assert proc.stdout is not None
-        banner = ""
-        while "Press Ctrl-C" not in banner:
-            line = await asyncio.wait_for(proc.stdout.readline(), 30)
-            assert line, "demo exited early"
-            banner += line.decode()
+        banner = await read_until(proc, "Press Ctrl-C")
         assert f"http://127.0.0.1:{port}/metrics" in banner
 
         async def per_phase() -> bool:
@@ -127,24 +143,8 @@ async def test_pair_homewizard_walks_through_the_button_press(
 ) -> None:
     sim = await make_sim()
     token_file = tmp_path / "secrets" / "hw.token"
-    proc = await gridwatch(
-        "pair-homewizard",
-        "127.0.0.1",
-        "--port",
-        str(sim.https_port),
-        "--ca-file",
-        str(sim.ca_file),
-        "--token-file",
-        str(token_file),
-        "--wait",
-        "30",
-    )
-    assert proc.stdout is not None
-    output = ""
-    while "Press the button" not in output:
-        line = await asyncio.wait_for(proc.stdout.readline(), 20)
-        assert line, f"pairing exited early: {output}"
-        output += line.decode()
+    proc = await pair(sim, token_file, wait=30)
+    output = await read_until(proc, "Press the button")
     sim.press_button()
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
@@ -175,18 +175,7 @@ async def test_pair_homewizard_gives_up_without_button(
     make_sim: SimFactory, tmp_path: Path
 ) -> None:
     sim = await make_sim()
-    proc = await gridwatch(
-        "pair-homewizard",
-        "127.0.0.1",
-        "--port",
-        str(sim.https_port),
-        "--ca-file",
-        str(sim.ca_file),
-        "--token-file",
-        str(tmp_path / "t"),
-        "--wait",
-        "1",
-    )
+    proc = await pair(sim, tmp_path / "t", wait=1)
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 1
     assert "not pressed" in err.decode()
@@ -208,12 +197,7 @@ async def test_demo_starts_prometheus_which_scrapes_gridwatch() -> None:
     port = free_port()
     proc = await gridwatch("demo", "--port", str(port))
     try:
-        assert proc.stdout is not None
-        banner = ""
-        while "Press Ctrl-C" not in banner:
-            line = await asyncio.wait_for(proc.stdout.readline(), 30)
-            assert line, "demo exited early"
-            banner += line.decode()
+        banner = await read_until(proc, "Press Ctrl-C")
         prom = next(
             w
             for line in banner.splitlines()
