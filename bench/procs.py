@@ -16,7 +16,7 @@ PYTHON = sys.executable
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-class ChildExited(RuntimeError):
+class ChildError(RuntimeError):
     pass
 
 
@@ -57,7 +57,7 @@ class Child:
             await self._changed.wait_for(ready)
         if not found:
             tail = "\n".join(list(self.lines)[-20:])
-            raise ChildExited(f"{self.name} exited before saying {pattern.pattern!r}:\n{tail}")
+            raise ChildError(f"{self.name} exited before saying {pattern.pattern!r}:\n{tail}")
         return found[0]
 
     async def stop(self) -> None:
@@ -100,4 +100,4 @@ def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
-    raise ChildExited(f"process {pid} has no VmRSS (exited?)")
+    raise ChildError(f"process {pid} has no VmRSS (exited?)")

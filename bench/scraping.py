@@ -71,7 +71,9 @@ async def wait_for_value(
     session: aiohttp.ClientSession, base_url: str, name: str, want: float, timeout: float
 ) -> None:
     async with asyncio.timeout(timeout):
-        while value(await scrape(session, base_url), name, **HOMEWIZARD) != want:
+        while True:  # another process's state: nothing to await but the next scrape
+            if value(await scrape(session, base_url), name, **HOMEWIZARD) == want:
+                return
             await asyncio.sleep(0.1)
 
 

@@ -36,7 +36,13 @@ class Simulator:
         return f"http://{self.host}:{self.http_port}/sim/state"
 
     def v1_meter(self, **extra: Any) -> dict[str, Any]:
-        return {"name": "home", "host": self.host, "api": "v1", "http_port": self.http_port, **extra}
+        return {
+            "name": "home",
+            "host": self.host,
+            "api": "v1",
+            "http_port": self.http_port,
+            **extra,
+        }
 
     def v2_meter(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -58,7 +64,9 @@ class Exporter:
 
 
 @contextlib.asynccontextmanager
-async def simulator(fixture: Path | None = None, push_interval: float = 1.0) -> AsyncIterator[Simulator]:
+async def simulator(
+    fixture: Path | None = None, push_interval: float = 1.0
+) -> AsyncIterator[Simulator]:
     args = ["-m", sim_child.__name__, "--push-interval", str(push_interval)]
     if fixture is not None:
         args += ["--fixture", str(fixture)]

@@ -1,0 +1,70 @@
+"""`python -m bench [NAME…]`: run the benchmarks, write results/<name>.json and RESULTS.md.
+
+Missed targets are recorded, not raised: the exit status is non-zero only if a benchmark could
+not run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bench import idle_cost, push_capture, scrape
+from bench.machine import machine_info
+from bench.report import Result, fmt, load_runs, markdown, write_json
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
+    "scrape": scrape.run,
+    "push_capture": push_capture.run,
+    "idle_cost": idle_cost.run,
+}
+
+
+def _run_one(name: str, workdir: Path) -> Result:
+    started = time.perf_counter()
+    result = asyncio.run(BENCHMARKS[name](workdir))
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"any of {', '.join(BENCHMARKS)}; default: all")
+    names = parser.parse_args(argv).names or list(BENCHMARKS)
+    if unknown := [n for n in names if n not in BENCHMARKS]:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    machine = machine_info()
+    broken = []
+    with tempfile.TemporaryDirectory(prefix="gridwatch-bench-") as tmp:
+        for name in names:
+            print(f"[bench] {name} …", flush=True)
+            try:
+                result = _run_one(name, Path(tmp))
+            except Exception:
+                traceback.print_exc()
+                broken.append(name)
+                continue
+            write_json(result, machine, RESULTS)
+            for t in result.targets:
+                verdict = "pass" if t.passed else "FAIL"
+                print(f"[bench]   {t.label}: {fmt(t.value, t.unit)} ({verdict})", flush=True)
+    # Built from the stored JSON, so a partial run still shows the latest of every benchmark.
+    (HERE / "RESULTS.md").write_text(
+        markdown(load_runs(RESULTS, BENCHMARKS), machine), encoding="utf-8"
+    )
+    print(f"[bench] wrote {RESULTS}/*.json and {HERE / 'RESULTS.md'}", flush=True)
+    if broken:
+        print(f"[bench] could not run: {', '.join(broken)}", flush=True)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
