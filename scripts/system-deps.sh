@@ -4,7 +4,7 @@
 set -uo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
-command -v alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
