@@ -102,7 +102,7 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
             sims.append(sim)
         meters = [simulated_meter(m, s) for m, s in zip(base.meters, sims, strict=True)]
         exporter_settings = base.exporter.model_copy(
-            update={"port": _free_port(port or base.exporter.port)}
+            update={"port": _free_port(base.exporter.port if port is None else port)}
         )
         config = base.model_copy(update={"meters": meters, "exporter": exporter_settings})
         exporter = Exporter(config)

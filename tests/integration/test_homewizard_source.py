@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
+from aiohttp import web
 
 from gridwatch.sim.certs import generate_ca
 from tests.helpers import names, value
@@ -288,3 +290,64 @@ async def test_garbage_on_the_push_stream_is_a_payload_error(
         return value(await gw.scrape(), UP, **HW) == 1
 
     await wait_until(up, what="source up again")
+
+
+async def serve_body(body: bytes) -> tuple[web.AppRunner, int]:
+    """A misbehaving 'meter' that streams ``body`` in small chunks at /api/v1/data."""
+
+    async def data(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for start in range(0, len(body), 4096):
+            await response.write(body[start : start + 4096])
+            await asyncio.sleep(0)
+        await response.write_eof()
+        return response
+
+    async def device(request: web.Request) -> web.Response:
+        return web.json_response({"product_type": "HWE-P1"})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/data", data)
+    app.router.add_get("/api", device)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, int(runner.addresses[0][1])
+
+
+@pytest.mark.parametrize(
+    ("externals", "expect_power"),
+    [(600, True), (5000, False)],  # ~75 kB read whole across chunks; ~600 kB refused
+)
+async def test_body_arriving_in_chunks_and_size_limit(
+    start_exporter: StartExporter, externals: int, expect_power: bool
+) -> None:
+    entry = {"unique_id": "AB", "type": "gas_meter", "value": 1.0, "unit": "m3"}
+    payload = {"active_power_w": 321, "external": [entry] * externals}
+    runner, port = await serve_body(json.dumps(payload).encode())
+    try:
+        gw = await start_exporter(
+            {
+                "name": "home",
+                "host": "127.0.0.1",
+                "api": "v1",
+                "http_port": port,
+                "interval": "0.3s",
+            }
+        )
+
+        async def settled() -> bool:
+            s = await gw.scrape()
+            return value(s, UP, **HW) is not None
+
+        await wait_until(settled, what="first poll")
+        s = await gw.scrape()
+        if expect_power:
+            assert value(s, "gridwatch_p1_power_watts", meter="home") == 321
+        else:
+            assert value(s, UP, **HW) == 0
+            assert (value(s, "gridwatch_source_errors_total", reason="payload", **HW) or 0) >= 1
+    finally:
+        await runner.cleanup()

@@ -16,6 +16,16 @@ from gridwatch.sources.homewizard.tls import client_context, device_identifier
 MAX_BODY = 256 * 1024  # a measurement is ~2 kB; anything huge is not a P1 meter
 
 
+async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refusing (rather than truncating) one larger than MAX_BODY."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(16384):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise PayloadError(f"response larger than {MAX_BODY} bytes")
+    return bytes(body)
+
+
 class HomeWizardClient:
     def __init__(
         self,
@@ -74,12 +84,9 @@ class HomeWizardClient:
                 server_hostname=server_hostname,
             ) as response,
         ):
-            body = await response.content.read(MAX_BODY + 1)
-            text = body.decode("utf-8", errors="replace")
+            text = (await _read_limited(response)).decode("utf-8", errors="replace")
             if response.status != 200:
                 raise http_status_error(response.status, text)
-            if len(body) > MAX_BODY:
-                raise PayloadError(f"response larger than {MAX_BODY} bytes")
             try:
                 return json.loads(text)
             except ValueError as exc:
