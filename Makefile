@@ -21,6 +21,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check exporter tests bench
 	$(VENV)/bin/ruff format --check exporter tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict bench
 
 test: setup lint
 	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
