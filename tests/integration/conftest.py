@@ -15,7 +15,7 @@ from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sources.homewizard.source import HomeWizardSource
-from tests.helpers import PROJECT_FIXTURES, Samples, parse_exposition
+from tests.helpers import PROJECT_FIXTURES, Samples, parse_exposition, value
 
 FULL_V1 = PROJECT_FIXTURES / "homewizard" / "v1_3phase_import_export.json"
 
@@ -51,6 +51,26 @@ class Running:
 
     async def text(self) -> str:
         return (await self.get("/metrics"))[1]
+
+    async def wait_for(
+        self, what: str, predicate: Callable[[Samples], bool], timeout: float = 20.0
+    ) -> Samples:
+        """Scrape until ``predicate`` holds for the exposition; returns that scrape."""
+        found: list[Samples] = []
+
+        async def holds() -> bool:
+            samples = await self.scrape()
+            found[:] = [samples]
+            return predicate(samples)
+
+        await wait_until(holds, timeout, what)
+        return found[0]
+
+
+def errors(samples: Samples, reason: str, device: str = "home") -> float:
+    """gridwatch_source_errors_total of a HomeWizard meter for one reason (0 when absent)."""
+    key = {"source": "homewizard", "device": device, "reason": reason}
+    return value(samples, "gridwatch_source_errors_total", **key) or 0
 
 
 StartExporter = Callable[..., Awaitable[Running]]

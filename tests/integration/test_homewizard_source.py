@@ -15,6 +15,7 @@ from tests.integration.conftest import (
     FULL_V1,
     SimFactory,
     StartExporter,
+    errors,
     v1_meter,
     v2_meter,
     wait_until,
@@ -22,6 +23,7 @@ from tests.integration.conftest import (
 
 pytestmark = pytest.mark.integration
 UP = "gridwatch_source_up"
+PUSH = "gridwatch_source_push_connected"
 HW = {"source": "homewizard", "device": "home"}
 
 
@@ -99,11 +101,7 @@ async def test_certificate_from_another_ca_is_a_tls_error(
     other = generate_ca("some other CA").write(tmp_path / "other-ca.pem")  # type: ignore[operator]
     gw = await start_exporter(v2_meter(sim, ca_file=str(other), interval="0.3s"))
 
-    async def tls_error() -> bool:
-        s = await gw.scrape()
-        return (value(s, "gridwatch_source_errors_total", reason="tls", **HW) or 0) >= 1
-
-    await wait_until(tls_error, what="tls error")
+    await gw.wait_for("tls error", lambda s: errors(s, "tls") >= 1)
     s = await gw.scrape()
     assert value(s, UP, **HW) == 0
     assert "gridwatch_p1_power_watts" not in names(s)
@@ -115,11 +113,7 @@ async def test_wrong_serial_fails_the_certificate_name_check(
     sim = await make_sim()
     gw = await start_exporter(v2_meter(sim, serial="aabbccddeeff", interval="0.3s"))
 
-    async def tls_error() -> bool:
-        s = await gw.scrape()
-        return (value(s, "gridwatch_source_errors_total", reason="tls", **HW) or 0) >= 1
-
-    await wait_until(tls_error, what="name mismatch")
+    await gw.wait_for("name mismatch", lambda s: errors(s, "tls") >= 1)
 
 
 async def test_every_pushed_update_is_counted(
@@ -128,10 +122,7 @@ async def test_every_pushed_update_is_counted(
     sim = await make_sim(push_interval=1.0)
     gw = await start_exporter(v2_meter(sim, interval="10s"))
 
-    async def connected() -> bool:
-        return value(await gw.scrape(), "gridwatch_source_push_connected", **HW) == 1
-
-    await wait_until(connected, what="push connected")
+    await gw.wait_for("push connected", lambda s: value(s, PUSH, **HW) == 1)
 
     async def counts() -> tuple[int, float]:
         # Sample right after a push: the next one is a full second away.
@@ -233,11 +224,7 @@ async def test_v1_disabled_is_reported_as_such(
     sim = await make_sim(v1_enabled=False)
     gw = await start_exporter(v1_meter(sim, interval="0.3s"))
 
-    async def disabled() -> bool:
-        s = await gw.scrape()
-        return (value(s, "gridwatch_source_errors_total", reason="api_disabled", **HW) or 0) >= 1
-
-    await wait_until(disabled, what="api_disabled")
+    await gw.wait_for("api_disabled", lambda s: errors(s, "api_disabled") >= 1)
 
 
 async def test_unreachable_timeout(start_exporter: StartExporter) -> None:
@@ -271,25 +258,15 @@ async def test_garbage_on_the_push_stream_is_a_payload_error(
     sim = await make_sim(push_interval=0.2)
     gw = await start_exporter(v2_meter(sim, interval="10s"))
 
-    async def connected() -> bool:
-        return value(await gw.scrape(), "gridwatch_source_push_connected", **HW) == 1
-
-    await wait_until(connected, what="push connected")
+    await gw.wait_for("push connected", lambda s: value(s, PUSH, **HW) == 1)
     sim.set_broken("garbage")
 
-    async def payload_error() -> bool:
-        s = await gw.scrape()
-        return (value(s, "gridwatch_source_errors_total", reason="payload", **HW) or 0) >= 1
-
-    await wait_until(payload_error, what="payload error from the push stream")
+    await gw.wait_for("payload error from the push stream", lambda s: errors(s, "payload") >= 1)
     assert value(await gw.scrape(), UP, **HW) == 0
     sim.set_broken(None)
-    await wait_until(connected, what="push back after garbage")
-
-    async def up() -> bool:
-        return value(await gw.scrape(), UP, **HW) == 1
-
-    await wait_until(up, what="source up again")
+    await gw.wait_for(
+        "up again over push", lambda s: value(s, UP, **HW) == value(s, PUSH, **HW) == 1
+    )
 
 
 async def serve_body(body: bytes) -> tuple[web.AppRunner, int]:
