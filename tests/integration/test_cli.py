@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import stat
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -108,11 +110,24 @@ async def test_run_with_invalid_config_exits_2(tmp_path: Path) -> None:
     assert "meters[0].fuse_amperes" in stderr.decode()
 
 
+@contextlib.asynccontextmanager
+async def running_demo(*args: str) -> AsyncIterator[str]:
+    """`gridwatch demo` until its banner; on exit Ctrl-C must stop it cleanly (exit 0)."""
+    proc = await gridwatch("demo", *args)
+    try:
+        yield await read_until(proc, "Press Ctrl-C")
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 30)
+        assert proc.returncode == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
 async def test_demo_shows_per_phase_data() -> None:
     port = free_port()
-    proc = await gridwatch("demo", "--no-prometheus", "--port", str(port))
-    try:
-        banner = await read_until(proc, "Press Ctrl-C")
+    async with running_demo("--no-prometheus", "--port", str(port)) as banner:
         assert f"http://127.0.0.1:{port}/metrics" in banner
 
         async def per_phase() -> bool:
@@ -129,13 +144,6 @@ async def test_demo_shows_per_phase_data() -> None:
         s = parse_exposition(await fetch(f"http://127.0.0.1:{port}/metrics") or "")
         assert "gridwatch_p1_phase_imbalance_amperes" in names(s)
         assert value(s, "gridwatch_source_up", source="homewizard", device="home") == 1
-        proc.send_signal(signal.SIGINT)
-        await asyncio.wait_for(proc.wait(), 20)
-        assert proc.returncode == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_pair_homewizard_walks_through_the_button_press(
@@ -194,10 +202,7 @@ def need_binary(name: str) -> str:
 
 async def test_demo_starts_prometheus_which_scrapes_gridwatch() -> None:
     need_binary("prometheus")
-    port = free_port()
-    proc = await gridwatch("demo", "--port", str(port))
-    try:
-        banner = await read_until(proc, "Press Ctrl-C")
+    async with running_demo("--port", str(free_port())) as banner:
         prom = next(
             w
             for line in banner.splitlines()
@@ -211,10 +216,3 @@ async def test_demo_starts_prometheus_which_scrapes_gridwatch() -> None:
             return text is not None and '"phase":"l3"' in text
 
         await wait_until(scraped, timeout=60, what="Prometheus to hold gridwatch's per-phase data")
-        proc.send_signal(signal.SIGINT)
-        await asyncio.wait_for(proc.wait(), 30)
-        assert proc.returncode == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
