@@ -14,7 +14,7 @@ from gridwatch.sources.homewizard.parse import PayloadError
 
 
 def http_status_error(status: int, body: str) -> SourceError:
-    code = _error_code(body)
+    code = error_code(body)
     if status == 401:
         return SourceError("unauthorized", "the device rejected the token (HTTP 401); pair again")
     if status == 403 and (code in {"202", "API_DISABLED"} or "not enabled" in body.lower()):
@@ -25,7 +25,7 @@ def http_status_error(status: int, body: str) -> SourceError:
     return SourceError("http_error", f"HTTP {status}{detail}")
 
 
-def _error_code(body: str) -> str | None:
+def error_code(body: str) -> str | None:
     """v1 errors are {"error":{"id":N,...}}, v2 errors {"error":"scope:code"}."""
     try:
         data = json.loads(body)

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from gridwatch import __version__
-from gridwatch.sources.homewizard.errors import translated_errors
+from gridwatch.sources.homewizard.errors import error_code, translated_errors
 from gridwatch.sources.homewizard.tls import client_context
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_/\\# ]{1,40}$")
@@ -54,7 +54,7 @@ async def request_token(
                 session.post(url, json={"name": f"local/{name}"}, ssl=context) as response,
             ):
                 text = await response.text()
-            error = _error(text)
+            error = error_code(text) or text[:100]
             if response.status == 200:
                 token = _token(text)
                 if token is None:
@@ -69,14 +69,6 @@ async def request_token(
             if asyncio.get_running_loop().time() + retry_every > deadline:
                 raise PairingError(f"the button was not pressed within {wait:.0f} s")
             await asyncio.sleep(retry_every)
-
-
-def _error(text: str) -> str:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text[:100]
-    return str(data.get("error")) if isinstance(data, dict) else text[:100]
 
 
 def _token(text: str) -> str | None:
