@@ -75,15 +75,7 @@ async def test_wrong_token_is_unauthorized_and_logged_once(
     wrong = "0" * 32
     gw = await start_exporter(v2_meter(sim, token=wrong, interval="0.2s"))
 
-    async def errors() -> float:
-        s = await gw.scrape()
-        return value(s, "gridwatch_source_errors_total", reason="unauthorized", **HW) or 0
-
-    async def several_errors() -> bool:
-        return await errors() >= 5
-
-    await wait_until(several_errors, what="repeated unauthorized errors")
-    s = await gw.scrape()
+    s = await gw.wait_for("repeated unauthorized errors", lambda s: errors(s, "unauthorized") >= 5)
     assert value(s, UP, **HW) == 0
     assert not {n for n in names(s) if n.startswith("gridwatch_p1_") and "power" in n}
     down_lines = [r for r in caplog.records if "is down" in r.getMessage()]
@@ -180,7 +172,7 @@ async def test_series_disappear_when_the_meter_is_gone_and_come_back(
     await wait_until(no_power, what="series gone after staleness window")
     s = await gw.scrape()
     assert value(s, UP, **HW) == 0
-    assert (value(s, "gridwatch_source_errors_total", reason="connection", **HW) or 0) >= 1
+    assert errors(s, "connection") >= 1
     assert value(s, "gridwatch_p1_fuse_amperes", meter="home") == 16  # config stays visible
     await sim.start()
     await wait_until(has_power, what="data back")
@@ -198,15 +190,13 @@ async def test_bad_replies_mark_down_and_other_meters_keep_working(
         v1_meter(good, name="good", interval="0.3s"), v1_meter(bad, name="bad", interval="0.3s")
     )
 
-    async def failed() -> bool:
-        s = await gw.scrape()
-        errors = value(
-            s, "gridwatch_source_errors_total", source="homewizard", device="bad", reason=reason
-        )
-        return (errors or 0) >= 1 and value(s, "gridwatch_p1_power_watts", meter="good") is not None
-
-    await wait_until(failed, what=f"{reason} error on the bad meter")
-    s = await gw.scrape()
+    s = await gw.wait_for(
+        f"{reason} error on the bad meter",
+        lambda s: (
+            errors(s, reason, device="bad") >= 1
+            and value(s, "gridwatch_p1_power_watts", meter="good") is not None
+        ),
+    )
     assert value(s, UP, source="homewizard", device="bad") == 0
     assert value(s, UP, source="homewizard", device="good") == 1
     assert value(s, "gridwatch_p1_power_watts", meter="bad") is None
@@ -242,12 +232,7 @@ async def test_unreachable_timeout(start_exporter: StartExporter) -> None:
                 "timeout": "0.3s",
             }
         )
-
-        async def timed_out() -> bool:
-            s = await gw.scrape()
-            return (value(s, "gridwatch_source_errors_total", reason="timeout", **HW) or 0) >= 1
-
-        await wait_until(timed_out, what="timeout")
+        await gw.wait_for("timeout", lambda s: errors(s, "timeout") >= 1)
     finally:
         server.close()
 
@@ -325,6 +310,6 @@ async def test_body_arriving_in_chunks_and_size_limit(
             assert value(s, "gridwatch_p1_power_watts", meter="home") == 321
         else:
             assert value(s, UP, **HW) == 0
-            assert (value(s, "gridwatch_source_errors_total", reason="payload", **HW) or 0) >= 1
+            assert errors(s, "payload") >= 1
     finally:
         await runner.cleanup()
