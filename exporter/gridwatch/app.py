@@ -6,30 +6,36 @@ import asyncio
 import contextlib
 import logging
 import signal
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from gridwatch.config import Config
 from gridwatch.core.collector import GridwatchCollector
-from gridwatch.core.families.homewizard import HomeWizardFamilies
+from gridwatch.core.component import Component, ComponentFactory, Runtime
 from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.server import make_app, make_registry
-from gridwatch.core.source import Source
 from gridwatch.core.state import StateStore
-from gridwatch.sources.homewizard.source import HomeWizardSource
+from gridwatch.sources.bms.component import component as bms
+from gridwatch.sources.homewizard.component import component as homewizard
+from gridwatch.sources.inverter.component import component as inverter
+from gridwatch.sources.outages.component import component as outages
+from gridwatch.sources.prices.component import component as prices
 
 log = logging.getLogger(__name__)
+
+# Order matters only for derived values: meters first, so cost accounting sees their readings.
+COMPONENTS: tuple[ComponentFactory, ...] = (homewizard, prices, inverter, bms, outages)
 
 
 class Exporter:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = StateStore()
-        tz = ZoneInfo(config.site.timezone)
-        self.sources: list[Source] = [HomeWizardSource(m, tz) for m in config.meters]
+        self.runtime = Runtime(config, self.store)
+        self.components: list[Component] = [make(self.runtime) for make in COMPONENTS]
+        self.sources = [s for c in self.components for s in c.sources]
         self.collector = GridwatchCollector(
-            self.store, [HomeWizardFamilies(config.meters, self.store)]
+            self.store, [b for c in self.components for b in c.builders]
         )
         self.registry = make_registry(self.collector)
         self._runner: web.AppRunner | None = None
@@ -43,7 +49,7 @@ class Exporter:
         return f"http://{shown}:{self.port}"
 
     async def start(self) -> None:
-        app = make_app(self.store, self.registry)
+        app = make_app(self.store, self.registry, [r for c in self.components for r in c.routes])
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(
@@ -63,6 +69,13 @@ class Exporter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        for component in self.components:
+            for hook in component.on_stop:
+                try:
+                    hook()
+                except Exception:  # one failing hook must not skip the others' flushes
+                    log.exception("shutdown hook failed")
+        self.runtime.close()
 
 
 async def wait_for_signal() -> None:

@@ -10,43 +10,20 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
+from gridwatch.energy.config import TariffConfig
+from gridwatch.sources.bms.config import BatteriesConfig
+from gridwatch.sources.inverter.config import GridConfig, InverterConfig
+from gridwatch.sources.outages.config import OutagesConfig
+from gridwatch.sources.prices.config import PricesConfig
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from ``10s``, ``5m``, ``1.5h``, ``500ms`` or a bare number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 10s or 5m")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
-    else:
-        raise ValueError(f"expected a duration such as 10s or 5m, got {value!r}")
-    if seconds <= 0:
-        raise ValueError("duration must be positive")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class ConfigError(Exception):
@@ -60,21 +37,12 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _read_secret_file(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
-
-
-class SiteConfig(_Strict):
+class SiteConfig(Strict):
     name: str = "home"
     timezone: str = "Europe/Stockholm"
-    data_dir: Path = Path("data")
+    data_dir: Path = Path("data")  # the SQLite state file lives here; relative to the config
+
+    _relative = field_validator("data_dir")(relative_to_config)
 
     @field_validator("timezone")
     @classmethod
@@ -88,13 +56,13 @@ class SiteConfig(_Strict):
         return value
 
 
-class ExporterConfig(_Strict):
+class ExporterConfig(Strict):
     listen_address: str = "0.0.0.0"
     port: int = Field(default=9864, ge=0, le=65535)  # 0 = any free port
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
-class HomeWizardMeter(_Strict):
+class HomeWizardMeter(Strict):
     """A HomeWizard P1 meter (``type: homewizard``)."""
 
     type: Literal["homewizard"] = "homewizard"
@@ -128,18 +96,12 @@ class HomeWizardMeter(_Strict):
             raise ValueError("imbalance_critical_amperes must be ≥ imbalance_warning_amperes")
         return self
 
-    @field_validator("token_file", "ca_file")
-    @classmethod
-    def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = info.context.get("base_dir") if info.context else None
-        if value is not None and base is not None and not value.is_absolute():
-            return Path(base) / value
-        return value
+    _relative = field_validator("token_file", "ca_file")(relative_to_config)
 
     @field_validator("token_file")
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
-        if value is not None and not _read_secret_file(value):
+        if value is not None and not read_secret_file(value):
             raise ValueError(f"secret file {value} is empty")
         return value
 
@@ -147,7 +109,7 @@ class HomeWizardMeter(_Strict):
         if self.token is not None:
             return self.token.get_secret_value()
         if self.token_file is not None:
-            return _read_secret_file(self.token_file)
+            return read_secret_file(self.token_file)
         return None
 
     @property
@@ -163,10 +125,16 @@ class HomeWizardMeter(_Strict):
         return self.stale_after if self.stale_after is not None else 3 * self.interval
 
 
-class Config(_Strict):
+class Config(Strict):
     site: SiteConfig = SiteConfig()
     exporter: ExporterConfig = ExporterConfig()
-    meters: list[HomeWizardMeter] = []
+    meters: list[HomeWizardMeter] = Field(default_factory=list)
+    prices: PricesConfig | None = None
+    tariff: TariffConfig | None = None
+    inverters: list[InverterConfig] = Field(default_factory=list)
+    grid: GridConfig = GridConfig()
+    batteries: BatteriesConfig | None = None
+    outages: OutagesConfig | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -12,13 +12,21 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import SecretStr
 
 from gridwatch.app import Exporter, wait_for_signal
-from gridwatch.config import Config, HomeWizardMeter, load_config, parse_config
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.config import Config, load_config, parse_config
+from gridwatch.sim import bms_demo, homewizard_demo, inverter_demo, outages_demo, prices_demo
+from gridwatch.sim.demo_part import DemoPart
 
 log = logging.getLogger(__name__)
+
+PARTS: tuple[DemoPart, ...] = (
+    homewizard_demo.demo_part,
+    prices_demo.demo_part,
+    inverter_demo.demo_part,
+    bms_demo.demo_part,
+    outages_demo.demo_part,
+)
 
 
 def builtin_config() -> Config:
@@ -42,22 +50,6 @@ def _free_port(preferred: int) -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWizardMeter:
-    """The user's meter settings, pointed at a simulator over API v2 with push."""
-    return meter.model_copy(
-        update={
-            "host": sim.host,
-            "api": "v2",
-            "token": SecretStr(sim.token),
-            "token_file": None,
-            "serial": sim.identifier.rsplit("/", 1)[1],
-            "ca_file": sim.ca_file,
-            "http_port": sim.http_port,
-            "https_port": sim.https_port,
-        }
-    )
 
 
 def start_prometheus(exporter_port: int, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -94,17 +86,18 @@ def start_prometheus(exporter_port: int, workdir: Path) -> tuple[subprocess.Pope
 async def main(config_path: Path | None, *, port: int | None, prometheus: bool) -> int:
     base = load_config(config_path) if config_path else builtin_config()
     async with contextlib.AsyncExitStack() as stack:
-        sims = []
-        for index in range(len(base.meters)):
-            sim = HomeWizardSimulator(SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1))
-            await sim.start()
-            stack.push_async_callback(sim.close)
-            sims.append(sim)
-        meters = [simulated_meter(m, s) for m, s in zip(base.meters, sims, strict=True)]
+        config = base
+        device_lines: list[str] = []
+        for part in PARTS:
+            config, lines = await part(config, stack)
+            device_lines += lines
+        # A fresh state file per demo: the demo's simulated cost must not mix with a real one.
+        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridwatch-")))
         exporter_settings = base.exporter.model_copy(
             update={"port": _free_port(base.exporter.port if port is None else port)}
         )
-        config = base.model_copy(update={"meters": meters, "exporter": exporter_settings})
+        site = config.site.model_copy(update={"data_dir": data_dir})
+        config = config.model_copy(update={"exporter": exporter_settings, "site": site})
         exporter = Exporter(config)
         await exporter.start()
         stack.push_async_callback(exporter.stop)
@@ -113,13 +106,8 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
             "",
             "gridwatch demo is running:",
             f"  exporter     {exporter.url}/  ·  {exporter.url}/metrics",
+            *device_lines,
         ]
-        for meter, sim in zip(meters, sims, strict=True):
-            lines.append(
-                f"  P1 meter {meter.name!r} (simulated): v1 {sim.http_url}/api/v1/data · "
-                f"v2 {sim.https_url}/api/measurement · press its button: "
-                f"curl -X POST {sim.http_url}/sim/button"
-            )
         if prometheus and shutil.which("prometheus"):
             workdir = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="gridwatch-demo-"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gridwatch.config import ConfigError, load_config, parse_config, parse_duration
+from gridwatch.config import ConfigError, load_config, parse_config
+from gridwatch.config_types import parse_duration
 from gridwatch.demo import builtin_config
 
 ROOT = Path(__file__).resolve().parents[2]

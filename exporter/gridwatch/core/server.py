@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -90,11 +91,14 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "version": __version__, "sources": sources})
 
 
-def make_app(store: StateStore, registry: CollectorRegistry) -> web.Application:
+def make_app(
+    store: StateStore, registry: CollectorRegistry, routes: Sequence[web.RouteDef] = ()
+) -> web.Application:
     app = web.Application()
     app[STORE_KEY] = store
     app[REGISTRY_KEY] = registry
     app.router.add_get("/", index)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    app.router.add_routes(routes)  # the components' JSON API, e.g. /api/v1/prices
     return app

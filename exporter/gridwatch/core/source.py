@@ -23,6 +23,16 @@ REASONS = frozenset(
         "payload",
         "protocol",
         "internal",
+        "crc",  # a frame whose checksum does not match
+        "modbus_exception",  # the device answered with a Modbus exception response
+        "bad_model",  # the configured register map reads nonsense from this device
+        "no_bluetooth",  # no D-Bus system bus or no BlueZ service
+        "no_adapter",  # BlueZ runs but has no (powered) adapter
+        "pairing_required",  # the device refuses until it is paired/bonded
+        "not_found",  # the device is not in range / not advertising
+        "disconnected",  # the peer dropped the connection mid-exchange
+        "forbidden",  # HTTP 403, e.g. an operator that geo-blocks foreign addresses
+        "unknown_queue",  # the configured outage queue is not in the operator's list
     }
 )
 

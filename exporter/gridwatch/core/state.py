@@ -73,6 +73,17 @@ class StateStore:
 
     # Reading side --------------------------------------------------------------------------
 
+    def fresh_readings(
+        self, source: str | None = None, now: float | None = None
+    ) -> Iterator[tuple[SourceKey, Reading]]:
+        """Every fresh reading, optionally of one source kind; for derived values across sources."""
+        at = now if now is not None else self._clock()
+        for key in list(self._readings):
+            if source is None or key.source == source:
+                reading = self.fresh(key, at)
+                if reading is not None:
+                    yield key, reading
+
     def fresh(self, key: SourceKey, now: float | None = None) -> Reading | None:
         """The latest reading if it is younger than the source's staleness window."""
         reading = self._readings.get(key)

@@ -1,0 +1,1 @@
+"""Bluetooth batteries through aiobmsble: discovery, devices file, sequential polling."""

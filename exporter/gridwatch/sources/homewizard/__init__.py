@@ -1,0 +1,1 @@
+"""HomeWizard P1 meter: API v1, v2 with token, WebSocket push, pairing."""

@@ -1,0 +1,15 @@
+"""HomeWizard P1 meters' contribution to the exporter: one source per meter, their families."""
+
+from __future__ import annotations
+
+from gridwatch.core.component import Component, Runtime
+from gridwatch.core.families.homewizard import HomeWizardFamilies
+from gridwatch.sources.homewizard.source import HomeWizardSource
+
+
+def component(runtime: Runtime) -> Component:
+    meters = runtime.config.meters
+    return Component(
+        sources=[HomeWizardSource(m, runtime.tz) for m in meters],
+        builders=[HomeWizardFamilies(meters, runtime.store)] if meters else [],
+    )

@@ -1,0 +1,1 @@
+"""Planned outage schedules (be-svitlo first), one module per operator."""

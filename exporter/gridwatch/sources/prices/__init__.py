@@ -1,0 +1,1 @@
+"""Day-ahead spot prices: elprisetjustnu, Nord Pool; slots and the SQLite cache."""
