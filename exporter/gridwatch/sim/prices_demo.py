@@ -1,11 +1,28 @@
-"""Demo part for this area (see gridwatch.sim.demo_part): starts its simulators."""
+"""Demo part for prices: a loopback price server stands in for elprisetjustnu.se and Nord Pool,
+so the demo shows prices and cost without touching the internet."""
 
 from __future__ import annotations
 
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.sim.prices import PriceSimulator
 
 
 async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
-    return config, []
+    if config.prices is None:
+        return config, []
+    sim = PriceSimulator()
+    await sim.start()
+    stack.push_async_callback(sim.close)
+    prices = config.prices.model_copy(
+        update={"elprisetjustnu_url": sim.elprisetjustnu_url, "nordpool_url": sim.nordpool_url}
+    )
+    area = prices.area
+    lines = [
+        f"  prices {area} (simulated): {sim.elprisetjustnu_url}/YYYY/MM-DD_{area}.json · "
+        f"{sim.nordpool_url}/DayAheadPriceIndices",
+        "  prices JSON  /api/v1/prices?date=YYYY-MM-DD on the exporter"
+        + (" · cost accrues from the simulated meter" if config.meters else ""),
+    ]
+    return config.model_copy(update={"prices": prices}), lines

@@ -1,0 +1,160 @@
+"""Tariff math (PROTOCOLS.md §4.4), Swedish holidays, and tariff config validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gridwatch.config import ConfigError, parse_config
+from gridwatch.energy.config import TariffConfig
+from gridwatch.energy.holidays import easter_sunday, is_workday, swedish_holidays
+from gridwatch.energy.tariff import Tariff
+
+STHLM = ZoneInfo("Europe/Stockholm")
+
+
+def at(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=STHLM).timestamp()  # type: ignore[misc]
+
+
+def test_import_price_adds_every_fee_and_vat_once() -> None:
+    config = TariffConfig.model_validate(
+        {
+            "vat": 0.25,
+            "supplier": {"markup_per_kwh": 0.04, "variable_fees_per_kwh": 0.02},
+            "grid": {"transfer_fee_per_kwh": 0.25},
+            "energy_tax_per_kwh": 0.439,
+        }
+    )
+    tariff = Tariff(config, STHLM)
+    spot = 0.5
+    assert tariff.import_price(spot, at(2025, 11, 3, 12)) == pytest.approx(
+        (0.5 + 0.04 + 0.02 + 0.25 + 0.439) * 1.25
+    )
+    assert tariff.import_price(-0.2, at(2025, 11, 3, 12)) == pytest.approx(
+        (-0.2 + 0.749) * 1.25
+    )  # negative spot lowers the total; the fees stay
+
+
+def test_amounts_quoted_with_vat_are_not_taxed_twice() -> None:
+    incl = Tariff(
+        TariffConfig.model_validate(
+            {
+                "prices_include_vat": True,
+                "energy_tax_per_kwh": 0.54875,
+                "grid": {"monthly_fee": 400},
+            }
+        ),
+        STHLM,
+    )
+    excl = Tariff(
+        TariffConfig.model_validate({"energy_tax_per_kwh": 0.439, "grid": {"monthly_fee": 320}}),
+        STHLM,
+    )
+    assert incl.import_price(1.0, at(2025, 6, 2)) == pytest.approx(
+        excl.import_price(1.0, at(2025, 6, 2))
+    )
+    assert incl.monthly_fees() == pytest.approx(excl.monthly_fees()) == pytest.approx(400)
+
+
+def test_time_of_use_transfer_fee_lerum_example() -> None:
+    # Lerum Energi 2024: 19.68 öre Nov–Mar weekdays 06–22, 15.56 öre other times (excl. VAT).
+    config = TariffConfig.model_validate(
+        {
+            "vat": 0.0,
+            "grid": {
+                "transfer_fee_per_kwh": 0.1556,
+                "transfer_periods": [
+                    {
+                        "months": [11, 12, 1, 2, 3],
+                        "weekdays_only": True,
+                        "hours": {"start": 6, "end": 22},
+                        "price_per_kwh": 0.1968,
+                    }
+                ],
+            },
+        }
+    )
+    tariff = Tariff(config, STHLM)
+    assert tariff.import_price(0, at(2025, 11, 3, 6)) == pytest.approx(0.1968)  # Monday 06:00
+    assert tariff.import_price(0, at(2025, 11, 3, 21, 45)) == pytest.approx(0.1968)
+    assert tariff.import_price(0, at(2025, 11, 3, 22)) == pytest.approx(0.1556)
+    assert tariff.import_price(0, at(2025, 11, 1, 12)) == pytest.approx(0.1556)  # Saturday
+    assert tariff.import_price(0, at(2025, 12, 25, 12)) == pytest.approx(0.1556)  # juldagen
+    assert tariff.import_price(0, at(2025, 6, 2, 12)) == pytest.approx(0.1556)  # summer
+
+
+def test_spot_linked_grid_fee() -> None:
+    # Kraftringen 2024: 7.0 + 0.0561 × spot öre/kWh.
+    config = TariffConfig.model_validate(
+        {"vat": 0.0, "grid": {"transfer_fee_per_kwh": 0.07, "transfer_spot_factor": 0.0561}}
+    )
+    assert Tariff(config, STHLM).import_price(1.0, at(2025, 6, 2)) == pytest.approx(
+        1.0 + 0.07 + 0.0561
+    )
+
+
+def test_export_compensation() -> None:
+    config = TariffConfig.model_validate(
+        {
+            "export": {
+                "spot_factor": 1.0,
+                "supplier_fee_per_kwh": 0.03,
+                "grid_benefit_per_kwh": 0.05,
+                "tax_reduction_per_kwh": 0.60,
+            }
+        }
+    )
+    assert Tariff(config, STHLM).export_price(0.4) == pytest.approx(0.4 - 0.03 + 0.05 + 0.60)
+
+
+def test_capacity_price_by_season_and_vat() -> None:
+    config = TariffConfig.model_validate(
+        {"capacity_fee": {"price_per_kw": 44.6, "winter_price_per_kw": 89.2}}
+    )
+    tariff = Tariff(config, STHLM)
+    assert tariff.capacity_price_per_kw(1) == pytest.approx(89.2 * 1.25)
+    assert tariff.capacity_price_per_kw(7) == pytest.approx(44.6 * 1.25)
+    assert Tariff(TariffConfig(), STHLM).capacity_price_per_kw(1) is None
+
+
+def test_swedish_holidays() -> None:
+    assert easter_sunday(2025) == dt.date(2025, 4, 20)
+    assert easter_sunday(2026) == dt.date(2026, 4, 5)
+    days = swedish_holidays(2026)
+    assert dt.date(2026, 4, 3) in days  # långfredag
+    assert dt.date(2026, 4, 6) in days  # annandag påsk
+    assert dt.date(2026, 5, 14) in days  # Kristi himmelfärd
+    assert dt.date(2026, 6, 19) in days  # midsommarafton (Friday)
+    assert dt.date(2026, 10, 31) in days  # alla helgons dag (Saturday)
+    assert dt.date(2026, 12, 24) in days and dt.date(2026, 12, 31) in days
+    assert not is_workday(dt.date(2026, 12, 24))  # a Thursday, but julafton
+    assert is_workday(dt.date(2026, 12, 23))
+    assert not is_workday(dt.date(2026, 12, 23), frozenset({dt.date(2026, 12, 23)}))
+
+
+def test_tariff_config_errors_name_the_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"tariff": {"grid": {"transfer_fee": 0.2}}}, "g.yml")
+    assert "tariff.grid.transfer_fee: unknown key" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        parse_config({"tariff": {"capacity_fee": {"price_per_kw": 50, "months": [13]}}}, "g.yml")
+    assert "tariff.capacity_fee" in str(info.value) and "month 13" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        parse_config({"tariff": {"capacity_fee": {"price_per_kw": 50, "night_weight": 2}}})
+    assert "tariff.capacity_fee.night_weight" in str(info.value)
+
+
+def test_prices_config_errors_name_the_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"prices": {"area": "SE5"}}, "g.yml")
+    assert "prices.area" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        parse_config({"prices": {"area": "SE3", "nordpool_url": "ftp://x"}}, "g.yml")
+    assert "prices.nordpool_url: must be an http" in str(info.value)
+    config = parse_config({"prices": {"area": "NO1"}})
+    assert config.prices is not None
+    assert config.prices.price_currency == "NOK"
+    assert config.prices.elprisetjustnu_base.startswith("https://www.hvakosterstrommen.no")
