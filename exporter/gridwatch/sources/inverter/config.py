@@ -2,16 +2,109 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+from typing import Literal
 
-from gridwatch.config_types import Strict
+from pydantic import Field, field_validator, model_validator
+
+from gridwatch.config_types import Duration, Strict, relative_to_config
+from gridwatch.sources.inverter.regmap import MapError, load_file, load_shipped
+
+Transport = Literal["serial", "tcp", "rtu_over_tcp", "eybond"]
 
 
 class InverterConfig(Strict):
     """One inverter (``inverters:`` list)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    transport: Transport
+    model: str = "smg_ii"  # a shipped map in sources/inverter/models/
+    model_file: Path | None = None  # your own map (YAML); replaces model
+    unit: int = Field(default=1, ge=0, le=255)  # Modbus device address (SMG-II: 1)
+    function: Literal[3, 4] | None = None  # read function; default: the map's
+    # serial
+    device: str | None = None  # /dev/ttyUSB0, /dev/serial/by-id/…
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    # tcp, rtu_over_tcp: the gateway; eybond: the dongle
+    host: str | None = Field(default=None, min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)  # tcp: 502
+    # eybond
+    dongle_port: int = Field(default=58899, ge=1, le=65535)  # UDP wake-up port of the dongle
+    listen_host: str = "0.0.0.0"
+    listen_port: int = Field(default=8899, ge=0, le=65535)  # the dongle connects back here
+    advertise_host: str | None = None  # address the dongle connects to; default: auto
+    connect_timeout: Duration = 10.0
+    # polling
+    interval: Duration = 10.0
+    timeout: Duration = 5.0  # per request
+    retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
+    stale_after: Duration | None = None
+    battery_capacity_wh: float | None = Field(default=None, gt=0)  # for runtime estimates
+
+    _relative = field_validator("model_file")(relative_to_config)
+
+    @field_validator("model")
+    @classmethod
+    def _shipped(cls, value: str) -> str:
+        try:
+            load_shipped(value)
+        except MapError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("model_file")
+    @classmethod
+    def _loadable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_file(value)
+            except MapError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _transport_keys(self) -> InverterConfig:
+        if "model" in self.model_fields_set and self.model_file is not None:
+            raise ValueError("set either model or model_file, not both")
+        if self.transport == "serial":
+            if not self.device:
+                raise ValueError("transport serial needs device (e.g. /dev/ttyUSB0)")
+            if self.host is not None:
+                raise ValueError("host is for tcp, rtu_over_tcp and eybond, not serial")
+        else:
+            if not self.host:
+                what = "the dongle's address" if self.transport == "eybond" else "the gateway"
+                raise ValueError(f"transport {self.transport} needs host ({what})")
+            if self.device is not None:
+                raise ValueError("device is for transport serial only")
+        if self.transport == "eybond" and self.port is not None:
+            raise ValueError("eybond uses dongle_port (UDP wake-up) and listen_port, not port")
+        return self
+
+    @property
+    def staleness(self) -> float:
+        return self.stale_after if self.stale_after is not None else 3 * self.interval
 
 
 class GridConfig(Strict):
     """How gridwatch decides that the grid is up (``grid:``)."""
+
+    # Mains counts as present at ≥ min_voltage_volts and a frequency inside the window. 170 V is
+    # the lower end of the SMG-II's narrow ("UPS") input window; 45–65 Hz covers 50 and 60 Hz grids
+    # and excludes the 0 V / 0 Hz an inverter reads without mains.
+    min_voltage_volts: float = Field(default=170.0, gt=0)
+    min_frequency_hertz: float = Field(default=45.0, ge=0)
+    max_frequency_hertz: float = Field(default=65.0, gt=0)
+    consecutive_polls: int = Field(default=3, ge=1, le=100)  # debounce, per signal
+    inverters: list[str] | None = None  # which inverters vote; default: all
+    p1_meters: list[str] = Field(default_factory=list)  # HomeWizard meters as a second signal
+    combine: Literal["any", "all"] = "any"  # grid up when any / all known signals say so
+    persist: bool = True  # keep the last change time in the state file across restarts
+
+    @model_validator(mode="after")
+    def _window(self) -> GridConfig:
+        if self.max_frequency_hertz <= self.min_frequency_hertz:
+            raise ValueError("max_frequency_hertz must be above min_frequency_hertz")
+        return self

@@ -1,0 +1,99 @@
+"""The simulated inverter behind a pymodbus server: Modbus TCP or RTU frames over TCP.
+
+RTU-over-TCP is what a transparent serial-to-Ethernet gateway in front of the RS232/RS485 port
+looks like. Every read refreshes the requested registers from the device model (pymodbus'
+``action`` hook), so the scenario and the test's controls apply to the next request. Faults:
+``corrupt_crc`` flips the CRC of RTU replies, ``delay`` holds replies back (timeouts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Literal
+
+from pymodbus.constants import ExcCodes
+from pymodbus.framer import FramerType
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from gridwatch.sim.inverter import InverterDevice
+
+# pymodbus logs a traceback for requests to unknown device ids; tests make those on purpose.
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+
+_SPACE = 65535  # registers 0..65534: every address a map may use
+
+
+class ModbusInverterServer:
+    def __init__(
+        self,
+        device: InverterDevice,
+        *,
+        framing: Literal["tcp", "rtu_over_tcp"] = "tcp",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.device = device
+        self.framing = framing
+        self.host = host
+        self._wanted_port = port
+        self.port: int | None = None
+        self.corrupt_crc = False
+        self.delay = 0.0
+        self._server: ModbusTcpServer | None = None
+
+    async def start(self) -> None:
+        sim = SimDevice(
+            id=self.device.unit,
+            simdata=[SimData(0, count=_SPACE, values=0, datatype=DataType.REGISTERS)],
+            action=self._action,
+        )
+        framer = FramerType.SOCKET if self.framing == "tcp" else FramerType.RTU
+        self._server = ModbusTcpServer(
+            sim,
+            address=(self.host, self.port or self._wanted_port),
+            framer=framer,
+            trace_packet=self._trace,
+        )
+        await self._server.serve_forever(background=True)
+        sockets = getattr(self._server.transport, "sockets", None)
+        assert sockets, "pymodbus server is not listening"
+        self.port = int(sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop listening and drop clients; ``start`` again serves on the same port."""
+        if self._server is not None:
+            server, self._server = self._server, None
+            with contextlib.suppress(Exception):
+                await server.shutdown()  # type: ignore[no-untyped-call]
+
+    async def __aenter__(self) -> ModbusInverterServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def _action(  # noqa: PLR0917 (pymodbus calls it positionally)
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        result = self.device.read(address, count)
+        if isinstance(result, int):
+            return ExcCodes(result)
+        registers[address - start_address : address - start_address + count] = result
+        return None
+
+    def _trace(self, sending: bool, data: bytes) -> bytes:
+        if sending and self.corrupt_crc and self.framing == "rtu_over_tcp" and len(data) > 2:
+            return data[:-1] + bytes((data[-1] ^ 0xFF,))
+        return data

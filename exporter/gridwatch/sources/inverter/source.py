@@ -1,0 +1,157 @@
+"""The inverter source: read every planned range of the map, decode, judge, report."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
+from gridwatch.sources.inverter.config import InverterConfig
+from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
+from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
+from gridwatch.sources.inverter.reading import InverterReading
+from gridwatch.sources.inverter.regmap import (
+    ReadRange,
+    RegisterMap,
+    load_file,
+    load_shipped,
+    looks_like_nonsense,
+    shipped_models,
+)
+from gridwatch.sources.inverter.transport import ILLEGAL_ADDRESS, ModbusExceptionError, Transport
+
+KIND = "inverter"
+log = logging.getLogger(__name__)
+
+# Called after every poll: the reading, or None when the poll failed.
+PollObserver = Callable[[str, InverterReading | None, float], None]
+
+
+def load_map(config: InverterConfig) -> RegisterMap:
+    return load_file(config.model_file) if config.model_file else load_shipped(config.model)
+
+
+def make_transport(config: InverterConfig, regmap: RegisterMap) -> Transport:
+    function = config.function or regmap.function
+    if config.transport == "eybond":
+        assert config.host is not None
+        return EybondTransport(
+            EybondSettings(
+                dongle_host=config.host,
+                dongle_port=config.dongle_port,
+                listen_host=config.listen_host,
+                listen_port=config.listen_port,
+                advertise_host=config.advertise_host,
+                unit=config.unit,
+                function=function,
+                timeout=config.timeout,
+                connect_timeout=config.connect_timeout,
+                # Reused across polls; after 30 s of silence a dongle may no longer answer on
+                # it, so a longer pause starts with a fresh handshake (as easunpy does).
+                idle_timeout=30.0,
+            )
+        )
+    return PymodbusTransport(
+        ModbusSettings(
+            framing=config.transport,
+            host=config.host,
+            port=config.port or 502,
+            device=config.device,
+            baudrate=config.baudrate,
+            parity=config.parity,
+            stopbits=config.stopbits,
+            unit=config.unit,
+            function=function,
+            timeout=config.timeout,
+            retries=config.retries,
+        )
+    )
+
+
+class InverterSource:
+    def __init__(
+        self,
+        config: InverterConfig,
+        *,
+        regmap: RegisterMap | None = None,
+        transport: Transport | None = None,
+        on_poll: PollObserver | None = None,
+    ) -> None:
+        self.config = config
+        self.key = SourceKey(KIND, config.name)
+        self.staleness = config.staleness
+        self.regmap = regmap or load_map(config)
+        self.transport = transport or make_transport(config, self.regmap)
+        self._on_poll = on_poll
+        self._unsupported: set[ReadRange] = set()
+
+    @property
+    def poll_timeout(self) -> float:
+        """Overall limit of one poll: every request may use its own timeout, plus the handshake."""
+        attempts = 1 + (self.config.retries if self.config.transport != "eybond" else 0)
+        handshake = self.config.connect_timeout if self.config.transport == "eybond" else 0.0
+        return self.config.timeout * attempts * len(self.regmap.ranges) + handshake + 1.0
+
+    async def run(self, ctx: SourceContext) -> None:
+        try:
+            await poll_forever(ctx, self.key, self.poll, self.config.interval, self.poll_timeout)
+        finally:
+            await asyncio.shield(self.transport.close())
+
+    async def poll(self) -> InverterReading:
+        try:
+            reading = await self._read()
+        except (SourceError, asyncio.CancelledError):
+            self._report(None)
+            raise
+        self._report(reading)
+        return reading
+
+    def _report(self, reading: InverterReading | None) -> None:
+        if self._on_poll is not None:
+            self._on_poll(self.config.name, reading, time.time())
+
+    async def _read(self) -> InverterReading:
+        words: dict[int, int] = {}
+        missing: list[tuple[ReadRange, ModbusExceptionError]] = []
+        for rng in self.regmap.ranges:
+            if rng in self._unsupported:
+                continue
+            try:
+                values = await self.transport.read(rng.start, rng.count)
+            except ModbusExceptionError as exc:
+                if exc.code != ILLEGAL_ADDRESS:
+                    raise
+                missing.append((rng, exc))
+                continue
+            words.update(zip(range(rng.start, rng.end), values, strict=True))
+        if missing and not words:
+            raise missing[0][1]  # nothing answered: the poll fails
+        for rng, _exc in missing:
+            # This unit lacks some registers of the map (firmware variants do): read the rest
+            # from now on, and say so once.
+            self._unsupported.add(rng)
+            log.warning(
+                "inverter %s: registers %d..%d answer 'illegal data address'; skipping them "
+                "(a model_file without them silences this)",
+                self.config.name,
+                rng.start,
+                rng.end - 1,
+            )
+        decoded = self.regmap.decode_available(words)
+        if (why := looks_like_nonsense(decoded)) is not None:
+            others = [m for m in shipped_models() if m != self.regmap.model]
+            raise SourceError(
+                "bad_model",
+                f"register map {self.regmap.model!r} reads nonsense from this inverter ({why}); "
+                f"it probably needs another model: try {' or '.join(others)}, or model_file "
+                "with your own map (docs/inverter.md, 'Choosing the model')",
+            )
+        return InverterReading(
+            received_at=time.time(),
+            model=self.regmap.model,
+            values=decoded,
+            battery_capacity_wh=self.config.battery_capacity_wh,
+        )
