@@ -1,4 +1,4 @@
-"""Command line: gridwatch run | demo | check-config | pair-homewizard | version."""
+"""Command line: gridwatch run | demo | check-config | pair-homewizard | scan-bms | version."""
 
 from __future__ import annotations
 
@@ -81,6 +81,16 @@ def _cmd_pair(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_scan_bms(args: argparse.Namespace) -> int:
+    from gridwatch.sources.bms.scan_cli import scan_bms
+
+    batteries = load_config(args.config).batteries if args.config else None
+    devices_file = args.devices_file or (batteries.devices_file if batteries else None)
+    adapter = args.adapter or (batteries.adapter if batteries else None)
+    duration = args.duration or (batteries.scan_duration if batteries else 10.0)
+    return scan_bms(duration, adapter, args.save, devices_file)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridwatch", description="Watch a home's electricity: Prometheus exporter and tools."
@@ -121,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--ca-file", type=Path, default=None, help="trust this CA instead of HomeWizard's"
     )
     pair.set_defaults(func=_cmd_pair)
+
+    scan = sub.add_parser(
+        "scan-bms", help="list Bluetooth BMS packs in range (aiobmsble) and optionally save them"
+    )
+    scan.add_argument("-c", "--config", type=Path, help="use batteries.devices_file/adapter of it")
+    scan.add_argument("--duration", type=float, default=None, help="seconds to scan (default 10)")
+    scan.add_argument("--adapter", default=None, help="Bluetooth adapter, e.g. hci1")
+    scan.add_argument("--save", action="store_true", help="add new packs to the devices file")
+    scan.add_argument(
+        "--devices-file", type=Path, default=None, help="devices file (default bms-devices.yml)"
+    )
+    scan.set_defaults(func=_cmd_scan_bms)
     return parser
 
 

@@ -1,9 +1,17 @@
-"""This area's contribution to the exporter (see gridwatch.core.component)."""
+"""Bluetooth batteries' contribution to the exporter: the pack fleet and its metric families."""
 
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
+from gridwatch.core.families.bms import BatteryFamilies
+from gridwatch.sources.bms.source import BatteryFleet
 
 
 def component(runtime: Runtime) -> Component:
-    return Component()
+    config = runtime.config.batteries
+    if config is None:
+        return Component()
+    return Component(
+        sources=[BatteryFleet(config, runtime.store)],
+        builders=[BatteryFamilies(config)],
+    )

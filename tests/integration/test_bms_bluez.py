@@ -1,0 +1,133 @@
+"""JK packs read through the real bleak BlueZ backend and aiobmsble, against the fake BlueZ.
+
+Every value asserted here is the one documented beside the captured frame (see
+tests/fixtures/jkbms/profiles.py); the frames travel as 20-byte BLE notifications.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gridwatch.sim.bluetooth import FakeBluetooth
+from gridwatch.sim.jkbms import CMD_CELL_INFO, CMD_DEVICE_INFO, JkPack
+from tests.fixtures.jkbms import harness
+from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, up
+from tests.fixtures.jkbms.profiles import BY_ID, PROFILES, Profile
+from tests.helpers import Samples
+
+pytestmark = pytest.mark.integration
+bt = harness.bt  # fixture
+gw = harness.gw  # fixture
+
+
+def assert_documented_values(s: Samples, name: str, profile: Profile) -> None:
+    e = profile.expected
+    assert battery(s, "voltage_volts", name) == pytest.approx(e.voltage)
+    assert battery(s, "current_amperes", name) == pytest.approx(e.current)
+    assert battery(s, "power_watts", name) == pytest.approx(e.voltage * e.current, abs=0.01)
+    assert battery(s, "charging", name) == (1 if e.current > 0.05 else 0)
+    assert battery(s, "soc_ratio", name) == pytest.approx(e.soc / 100)
+    assert battery(s, "soh_ratio", name) == pytest.approx(e.soh / 100)
+    assert battery(s, "cycles_total", name) == e.cycles
+    assert battery(s, "remaining_charge_coulombs", name) == pytest.approx(e.remaining_ah * 3600)
+    assert battery(s, "design_charge_coulombs", name) == e.design_ah * 3600
+    assert battery(s, "cells", name) == len(e.cells)
+    for number, volts in enumerate(e.cells, start=1):
+        assert battery(s, "cell_voltage_volts", name, cell=str(number)) == volts
+    assert battery(s, "cell_voltage_volts", name, cell=str(len(e.cells) + 1)) is None
+    assert battery(s, "cell_delta_volts", name) == pytest.approx(e.delta)
+    assert battery(s, "lowest_cell_number", name) == e.cells.index(min(e.cells)) + 1
+    assert battery(s, "highest_cell_number", name) == e.cells.index(max(e.cells)) + 1
+    temps = {
+        (dict(labels)["type"], v)
+        for (metric, labels), v in s.items()
+        if metric == "gridwatch_battery_temperature_celsius" and ("battery", name) in labels
+    }
+    assert {("generic", e.temp1), ("generic", e.temp2), ("mosfet", e.mos_temp)} <= temps
+    assert all(v > -100 for _, v in temps)  # −200 °C marks an absent sensor: never exported
+    assert battery(s, "charge_mosfet_on", name) == int(e.charge_fet)
+    assert battery(s, "discharge_mosfet_on", name) == int(e.discharge_fet)
+    assert battery(s, "balance_current_amperes", name) == pytest.approx(e.balance_current)
+    assert battery(s, "problem", name) == 0
+    assert battery(s, "problem_code", name) == 0
+    runtime = battery(s, "runtime_seconds", name)
+    if e.current < -0.05:
+        assert runtime == pytest.approx(e.remaining_ah / -e.current * 3600)
+    else:
+        assert runtime is None  # charging or idle: no time-to-empty
+    info = next(
+        dict(labels)
+        for (metric, labels), _ in s.items()
+        if metric == "gridwatch_battery_info" and ("battery", name) in labels
+    )
+    assert info["sw_version"] == e.sw_version
+    assert info["type"] == "jikong_bms"
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.id)
+async def test_pack_values_match_the_documented_frame(
+    bt: FakeBluetooth, gw: StartBatteries, profile: Profile
+) -> None:
+    pack = JkPack(ADDRESSES[0], "JK_B2A8S20P", profile.frames())
+    bt.bluez.add_pack(pack)
+    running = await gw(devices=[{"name": "house", "address": ADDRESSES[0]}])
+
+    s = await running.wait_for(
+        "the pack's first reading", lambda s: battery(s, "voltage_volts", "house") is not None
+    )
+    assert up(s, "house") == 1
+    assert_documented_values(s, "house", profile)
+    # The real JK exchange happened: device info (0x97) first, then cell info (0x96).
+    assert pack.commands[:2] == [CMD_DEVICE_INFO, CMD_CELL_INFO]
+
+
+async def test_two_packs_of_both_layouts_at_once(bt: FakeBluetooth, gw: StartBatteries) -> None:
+    small, large = BY_ID["jk02_32s_v19.27_balancing"], BY_ID["jk02_24s_v10.07_24cells"]
+    bt.bluez.add_pack(JkPack(ADDRESSES[0], "JK-PB2A16S20P", small.frames()))
+    bt.bluez.add_pack(JkPack(ADDRESSES[1], "JK-B2A24S20P", large.frames(), chunk_size=128))
+    running = await gw(
+        devices=[
+            {"name": "house", "address": ADDRESSES[0]},
+            {"name": "garage", "address": ADDRESSES[1].lower()},
+        ]
+    )
+
+    s = await running.wait_for(
+        "readings of both packs",
+        lambda s: all(battery(s, "voltage_volts", n) is not None for n in ("house", "garage")),
+    )
+    assert_documented_values(s, "house", small)
+    assert_documented_values(s, "garage", large)
+    assert battery(s, "balancing", "house") == 1  # v19.27 frame: balancer on at 1.99 A
+
+
+async def test_keep_alive_off_reconnects_for_every_poll(
+    bt: FakeBluetooth, gw: StartBatteries
+) -> None:
+    profile = BY_ID["jk02_32s_v11.48"]
+    pack = JkPack(ADDRESSES[0], "JK_B2A8S20P", profile.frames())
+    bt.bluez.add_pack(pack)
+    running = await gw(devices=[{"name": "house", "address": ADDRESSES[0]}], keep_alive=False)
+
+    def polled_twice(s: Samples) -> bool:
+        return (s.get(("gridwatch_source_updates_total", frozenset(
+            {("source", "bms"), ("device", "house")}))) or 0) >= 2  # fmt: skip
+
+    s = await running.wait_for("two polls", polled_twice)
+    assert_documented_values(s, "house", profile)
+    # Each connection starts with device info: two connections, two 0x97 commands.
+    assert pack.commands.count(CMD_DEVICE_INFO) >= 2
+
+
+async def test_pack_left_connected_by_a_previous_run_is_still_read(
+    bt: FakeBluetooth, gw: StartBatteries
+) -> None:
+    # A connected JK stops advertising, so only BlueZ's own record of the link finds it.
+    profile = BY_ID["jk02_32s_v11.48"]
+    pack = JkPack(ADDRESSES[0], "JK_B2A8S20P", profile.frames())
+    bt.bluez.add_pack(pack)
+    bt.bluez.connect(pack)
+    running = await gw(devices=[{"name": "house", "address": ADDRESSES[0]}])
+
+    s = await running.wait_for("a reading", lambda s: up(s, "house") == 1)
+    assert_documented_values(s, "house", profile)

@@ -1,0 +1,128 @@
+"""Failure modes of Bluetooth packs, each a clear reason on its own pack and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from gridwatch.sim.bluetooth import FakeBluetooth
+from gridwatch.sim.jkbms import JkPack
+from tests.fixtures.jkbms import harness
+from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, errors, up
+from tests.fixtures.jkbms.profiles import BY_ID, CORRUPT, require_dbus_daemon
+
+pytestmark = pytest.mark.integration
+bt = harness.bt  # fixture
+gw = harness.gw  # fixture
+GOOD = BY_ID["jk02_32s_v11.48"]
+TWO = [{"name": "good", "address": ADDRESSES[0]}, {"name": "bad", "address": ADDRESSES[1]}]
+
+
+def down_lines(caplog: pytest.LogCaptureFixture, pack: str) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("gridwatch") and f"bms/{pack} is down" in r.getMessage()
+    ]
+
+
+async def test_corrupt_frame_is_a_payload_error_logged_once(
+    bt: FakeBluetooth, gw: StartBatteries, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gridwatch")
+    bt.bluez.add_pack(JkPack(ADDRESSES[0], "JK_B2A8S20P", GOOD.frames()))
+    bt.bluez.add_pack(JkPack(ADDRESSES[1], "JK_B2A8S30P", CORRUPT))
+    running = await gw(devices=TWO, timeout="1.5s")
+
+    s = await running.wait_for("two payload errors", lambda s: errors(s, "bad", "payload") >= 2)
+    assert up(s, "bad") == 0
+    assert battery(s, "voltage_volts", "bad") is None  # nothing from a frame that failed its sum
+    assert up(s, "good") == 1
+    assert battery(s, "voltage_volts", "good") == pytest.approx(26.509)
+    assert len(down_lines(caplog, "bad")) == 1
+    assert "checksum" in down_lines(caplog, "bad")[0]
+
+
+async def test_disconnect_mid_frame_then_recovery(bt: FakeBluetooth, gw: StartBatteries) -> None:
+    good = JkPack(ADDRESSES[0], "JK_B2A8S20P", GOOD.frames())
+    flaky = JkPack(ADDRESSES[1], "JK_B2A8S20P", GOOD.frames(), drop_mid_frame=True)
+    bt.bluez.add_pack(good)
+    bt.bluez.add_pack(flaky)
+    running = await gw(devices=TWO)
+
+    s = await running.wait_for(
+        "a mid-frame disconnect", lambda s: errors(s, "bad", "disconnected") >= 1
+    )
+    assert up(s, "bad") == 0 and up(s, "good") == 1
+    assert battery(s, "voltage_volts", "bad") is None  # half a frame is no reading
+
+    flaky.drop_mid_frame = False
+    s = await running.wait_for("recovery", lambda s: up(s, "bad") == 1)
+    assert battery(s, "voltage_volts", "bad") == pytest.approx(26.509)
+
+
+async def test_pairing_required_until_paired(bt: FakeBluetooth, gw: StartBatteries) -> None:
+    pack = JkPack(ADDRESSES[0], "JK_PB2A16S20P", GOOD.frames(), requires_pairing=True)
+    bt.bluez.add_pack(pack)
+    running = await gw(devices=[{"name": "house", "address": ADDRESSES[0]}])
+
+    s = await running.wait_for(
+        "pairing_required", lambda s: errors(s, "house", "pairing_required") >= 1
+    )
+    assert up(s, "house") == 0
+
+    bt.bluez.pair(pack)  # what `bluetoothctl pair` does on a real host
+    await running.wait_for("up after pairing", lambda s: up(s, "house") == 1)
+
+
+async def test_out_of_range_is_not_found_and_values_go_stale(
+    bt: FakeBluetooth, gw: StartBatteries
+) -> None:
+    pack = JkPack(ADDRESSES[0], "JK_B2A8S20P", GOOD.frames())
+    bt.bluez.add_pack(pack)
+    running = await gw(
+        devices=[{"name": "house", "address": ADDRESSES[0]}], scan_timeout="0.5s", stale_after="2s"
+    )
+    await running.wait_for("a reading", lambda s: battery(s, "voltage_volts", "house") is not None)
+
+    pack.in_range = False
+    bt.bluez.disconnect(pack)  # walked out of range: the link drops, advertising stops
+    s = await running.wait_for(
+        "not_found and no stale values",
+        lambda s: (
+            errors(s, "house", "not_found") >= 1 and battery(s, "voltage_volts", "house") is None
+        ),
+    )
+    assert up(s, "house") == 0
+    assert not [k for k in s if k[0].startswith("gridwatch_battery_")]
+
+
+@pytest.mark.parametrize(
+    ("world", "reason"),
+    [
+        ({"adapters": 0}, "no_adapter"),
+        ({"powered": False}, "no_adapter"),
+        ({"bluez": False}, "no_bluetooth"),
+    ],
+    ids=["no-adapter", "adapter-powered-off", "dbus-without-bluez"],
+)
+async def test_host_without_working_bluetooth(
+    gw: StartBatteries, world: dict[str, object], reason: str
+) -> None:
+    require_dbus_daemon()
+    async with FakeBluetooth(**world):  # type: ignore[arg-type]
+        running = await gw(devices=[{"name": "house", "address": ADDRESSES[0]}])
+        s = await running.wait_for(reason, lambda s: errors(s, "house", reason) >= 1)
+        assert up(s, "house") == 0
+
+
+async def test_pack_that_never_answers_is_a_timeout(bt: FakeBluetooth, gw: StartBatteries) -> None:
+    pack = JkPack(ADDRESSES[0], "JK_B2A8S20P", GOOD.frames(), silent=True)
+    bt.bluez.add_pack(pack)
+    running = await gw(
+        devices=[{"name": "house", "address": ADDRESSES[0]}], timeout="1s", scan_timeout="0.5s"
+    )
+    s = await running.wait_for("a timeout", lambda s: errors(s, "house", "timeout") >= 1)
+    assert up(s, "house") == 0
+    assert pack.commands  # it was connected and asked: the silence is the pack's
