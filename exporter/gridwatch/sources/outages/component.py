@@ -1,9 +1,31 @@
-"""This area's contribution to the exporter (see gridwatch.core.component)."""
+"""Planned outages' contribution to the exporter: the schedule source, its metrics, its API."""
 
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
+from gridwatch.core.families.outages import OutageFamilies
+from gridwatch.sources.outages.api import outages_route
+from gridwatch.sources.outages.providers import PROVIDERS
+from gridwatch.sources.outages.source import OutageSource
+from gridwatch.sources.outages.tracker import ScheduleTracker
 
 
 def component(runtime: Runtime) -> Component:
-    return Component()
+    config = runtime.config.outages
+    if config is None:
+        return Component()
+    provider = PROVIDERS[config.operator]
+    tracker = ScheduleTracker(
+        device=config.device,
+        queue=config.queue,
+        operator=provider.operator,
+        tz=provider.tz,
+        stale_after=config.stale_after,
+        db=lambda: runtime.db,
+    )
+    source = OutageSource(config, tracker, runtime.store.now)
+    return Component(
+        sources=[source],
+        builders=[OutageFamilies(config, source.key, tracker)],
+        routes=[outages_route(runtime.store, source.key, tracker)],
+    )

@@ -2,8 +2,53 @@
 
 from __future__ import annotations
 
-from gridwatch.config_types import Strict
+from pydantic import Field, field_validator
+
+from gridwatch.config_types import Duration, Strict
+
+# Operators gridwatch can read; each name is one module in gridwatch.sources.outages.providers.
+OPERATORS = ("be-svitlo",)
 
 
 class OutagesConfig(Strict):
     """The outage schedule of one queue (`outages:`)."""
+
+    operator: str = "be-svitlo"
+    queue: str = Field(pattern=r"^\d{1,2}\.\d{1,2}$")  # e.g. "5.2" = черга 5, підчерга 2
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    url: str | None = None  # the operator's API base URL; default is the operator's own
+    interval: Duration = 600.0
+    timeout: Duration = 20.0
+    # How long a downloaded schedule keeps being used while the operator is unreachable; the
+    # windows are a plan published a day ahead, so hours are fine. Days never become "published"
+    # by age: an unpublished tomorrow stays unpublished.
+    stale_after: Duration = 6 * 3600.0
+    typical_load_watts: float | None = Field(default=None, gt=0)
+    battery_reserve_ratio: float = Field(default=0.0, ge=0, lt=1)
+
+    @field_validator("operator")
+    @classmethod
+    def _known_operator(cls, value: str) -> str:
+        if value not in OPERATORS:
+            raise ValueError(f"unknown operator {value!r} (known: {', '.join(OPERATORS)})")
+        return value
+
+    @field_validator("queue", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # YAML reads 5.2 as a number (and 5.10 as 5.1), so the code must be a string.
+            raise ValueError(f'write the queue in quotes, e.g. queue: "{value}"')
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @property
+    def device(self) -> str:
+        """The source's device label: the configured name, else the queue."""
+        return self.name or self.queue

@@ -1,0 +1,45 @@
+"""HTTP helpers shared by the operator modules: status codes and bodies to SourceErrors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from gridwatch import __version__
+from gridwatch.core.source import SourceError
+
+USER_AGENT = f"gridwatch/{__version__} (household outage-schedule monitor; polls every few minutes)"
+HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain, */*"}
+
+
+async def fetch_json(
+    session: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
+) -> object:
+    """One request; every failure becomes a SourceError with a reason from core.source."""
+    host = urlsplit(url).netloc
+    try:
+        async with session.request(method, url, headers=HEADERS, **kwargs) as response:
+            body = await response.read()
+            status = response.status
+    except aiohttp.ClientSSLError as exc:
+        raise SourceError("tls", f"TLS with {host} failed: {exc}") from None
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        raise SourceError("connection", f"cannot reach {host}: {exc}") from None
+    except aiohttp.ClientError as exc:
+        raise SourceError("protocol", f"bad HTTP exchange with {host}: {exc}") from None
+    if status == 403:
+        raise SourceError(
+            "forbidden",
+            f"HTTP 403 from {host}: the operator geo-blocks addresses outside Ukraine; "
+            "run gridwatch from a Ukrainian connection (or through a Ukrainian proxy/VPN)",
+        )
+    if status >= 400:
+        raise SourceError("http_error", f"HTTP {status} from {url}")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        snippet = body[:60].decode("utf-8", "replace")
+        raise SourceError("payload", f"{url} did not answer JSON: {snippet!r}") from None

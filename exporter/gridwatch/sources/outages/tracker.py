@@ -1,0 +1,137 @@
+"""The last known schedule and its change history, kept in the state file across restarts.
+
+A change is a download whose windows differ from the previous download for any day from today
+(operator time) on: new windows, moved windows, a day newly published or withdrawn. A past day
+dropping off at midnight, a new approval stamp over the same windows, or a restart (the previous
+schedule is loaded from disk) is not a change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gridwatch.core.statedb import StateDB
+from gridwatch.sources.outages.schedule import (
+    DaySchedule,
+    Schedule,
+    ScheduleFormatError,
+    make_window,
+)
+
+log = logging.getLogger(__name__)
+NAMESPACE = "outages"
+
+
+def changed_days(
+    old: Mapping[date, DaySchedule], new: Mapping[date, DaySchedule], today: date
+) -> list[date]:
+    """Days from ``today`` on whose published windows differ (None = not published)."""
+    changed = []
+    for day in sorted(set(old) | set(new)):
+        if day < today:
+            continue
+        before, after = old.get(day), new.get(day)
+        if (before.signature if before else None) != (after.signature if after else None):
+            changed.append(day)
+    return changed
+
+
+class ScheduleTracker:
+    def __init__(
+        self,
+        *,
+        device: str,
+        queue: str,
+        operator: str,
+        tz: ZoneInfo,
+        stale_after: float,
+        db: Callable[[], StateDB] | None = None,
+    ) -> None:
+        self.device = device
+        self.queue = queue
+        self.operator = operator
+        self.tz = tz
+        self.stale_after = stale_after
+        self._db = db
+        self.latest: Schedule | None = None
+        self.changes = 0
+        self.last_change: float | None = None
+        self.last_changed_days: list[date] = []
+        self._load()
+
+    def current(self, now: float) -> Schedule | None:
+        """The latest schedule while it is younger than ``stale_after``."""
+        latest = self.latest
+        if latest is None or now - latest.received_at > self.stale_after:
+            return None
+        return latest
+
+    def update(self, schedule: Schedule) -> list[date]:
+        """Take a fresh download; returns the days that changed (empty: no change)."""
+        changed: list[date] = []
+        if self.latest is not None:
+            today = schedule.local_date(schedule.received_at)
+            changed = changed_days(self.latest.days, schedule.days, today)
+        if changed:
+            self.changes += 1
+            self.last_change = schedule.received_at
+            self.last_changed_days = changed
+            log.info(
+                "outage schedule of queue %s changed for %s",
+                self.queue,
+                ", ".join(d.isoformat() for d in changed),
+            )
+        self.latest = schedule
+        self._save()
+        return changed
+
+    # persistence ---------------------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self._db is None or self.latest is None:
+            return
+        self._db().put(NAMESPACE, self.device, self._dump(self.latest))
+
+    def _dump(self, schedule: Schedule) -> dict[str, Any]:
+        return {
+            "queue": schedule.queue,
+            "received_at": schedule.received_at,
+            "days": {
+                day.isoformat(): {
+                    "windows": [[w.start_text, w.end_text] for w in d.windows],
+                    "approved_at": d.approved_at,
+                    "created_at": d.created_at,
+                }
+                for day, d in schedule.days.items()
+            },
+            "changes": self.changes,
+            "last_change": self.last_change,
+        }
+
+    def _load(self) -> None:
+        if self._db is None:
+            return
+        data = self._db().get(NAMESPACE, self.device)
+        if not isinstance(data, dict):
+            return
+        try:
+            self.changes = int(data.get("changes") or 0)
+            last = data.get("last_change")
+            self.last_change = float(last) if last is not None else None
+            if data.get("queue") != self.queue:
+                return  # the queue was reconfigured: its old windows are someone else's
+            days = {}
+            for text, raw in data["days"].items():
+                day = date.fromisoformat(text)
+                windows = tuple(make_window(day, a, b, self.tz) for a, b in raw["windows"])
+                days[day] = DaySchedule(day, windows, raw.get("approved_at"), raw.get("created_at"))
+            self.latest = Schedule(
+                float(data["received_at"]), self.queue, self.operator, self.tz, days
+            )
+        except (KeyError, TypeError, ValueError, ScheduleFormatError) as exc:
+            log.warning("ignoring the saved outage schedule of %s: %s", self.device, exc)
+            self.latest = None

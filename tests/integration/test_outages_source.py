@@ -1,0 +1,433 @@
+"""The outage source against the simulated be-svitlo operator over loopback.
+
+The exporter runs for real (HTTP server, scheduler, /metrics, /api/v1/outages); only its clock is
+a test clock, so "today", midnight and DST are chosen by the test instead of waited for.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import gridwatch.app as app_module
+from gridwatch.app import Exporter
+from gridwatch.config import parse_config
+from gridwatch.core.source import SourceKey
+from gridwatch.core.state import StateStore
+from gridwatch.energy.battery import BatteryState
+from gridwatch.sim.outages import OutageOperatorSimulator
+from gridwatch.sources.outages.schedule import KYIV
+from tests.helpers import (
+    PROJECT_FIXTURES,
+    Samples,
+    load_json,
+    shared_fixture_files,
+    shared_or_skip,
+    value,
+)
+from tests.integration.conftest import Running, wait_until
+
+pytestmark = pytest.mark.integration
+FIX = PROJECT_FIXTURES / "outages"
+Q = {"queue": "5.2"}
+TODAY = {"queue": "5.2", "day": "today"}
+TOMORROW = {"queue": "5.2", "day": "tomorrow"}
+HOUR = 3600.0
+P = "gridwatch_outage_schedule_"
+
+
+def kyiv(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=KYIV).timestamp()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = kyiv("2026-11-20T08:00")
+
+    def __call__(self) -> float:
+        return self.now
+
+    def set(self, text: str) -> None:
+        self.now = kyiv(text)
+
+
+class Harness:
+    def __init__(self, operator: OutageOperatorSimulator, clock: Clock, data_dir: Path) -> None:
+        self.operator = operator
+        self.clock = clock
+        self.data_dir = data_dir
+        self.exporters: list[Exporter] = []
+
+    async def start(self, **outages: Any) -> Running:
+        settings = {"queue": "5.2", "url": self.operator.url, "interval": "0.1s", **outages}
+        config = parse_config(
+            {
+                "site": {"timezone": "Europe/Stockholm", "data_dir": str(self.data_dir)},
+                "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                "outages": settings,
+            }
+        )
+        exporter = Exporter(config)
+        await exporter.start()
+        self.exporters.append(exporter)
+        return Running(exporter)
+
+    async def stop(self, gw: Running) -> None:
+        await gw.exporter.stop()
+        self.exporters.remove(gw.exporter)
+
+
+@pytest.fixture
+async def h(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[Harness]:
+    clock = Clock()
+    monkeypatch.setattr(app_module, "StateStore", lambda: StateStore(clock))
+    operator = OutageOperatorSimulator()
+    await operator.start()
+    harness = Harness(operator, clock, tmp_path)
+    yield harness
+    for exporter in harness.exporters:
+        await exporter.stop()
+    await operator.close()
+
+
+def attempts(gw: Running, device: str = "5.2") -> int:
+    health = gw.exporter.store.health_of(SourceKey("outages", device))
+    return health.updates + sum(health.errors.values())
+
+
+async def polls(gw: Running, count: int = 2, device: str = "5.2") -> Samples:
+    """Wait until ``count`` more polls finished (succeeded or failed); returns a scrape."""
+    target = attempts(gw, device) + count
+
+    async def done() -> bool:
+        return attempts(gw, device) >= target
+
+    await wait_until(done, what=f"{count} outage polls")
+    return await gw.scrape()
+
+
+async def api(gw: Running) -> dict[str, Any]:
+    status, body, headers = await gw.get("/api/v1/outages")
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    result: dict[str, Any] = json.loads(body)
+    return result
+
+
+def serve(h: Harness, name: str, queue: str = "5.2") -> None:
+    h.operator.set_payload(queue, load_json(FIX / name))
+
+
+def up(s: Samples, device: str = "5.2") -> float | None:
+    return value(s, "gridwatch_source_up", source="outages", device=device)
+
+
+def errors(s: Samples, reason: str, device: str = "5.2") -> float:
+    key = {"source": "outages", "device": device, "reason": reason}
+    return value(s, "gridwatch_source_errors_total", **key) or 0
+
+
+async def test_in_season_day_with_several_windows(h: Harness) -> None:
+    serve(h, "several_windows_5.2_2026-11-20.json")
+    h.clock.set("2026-11-20T10:00")
+    gw = await h.start()
+    s = await polls(gw)
+    assert up(s) == 1
+    assert value(s, P + "info", queue="5.2", operator="prykarpattyaoblenergo") == 1
+    assert value(s, P + "outage_active", **Q) == 1  # inside 09:00–12:00
+    assert value(s, P + "next_outage_start_timestamp_seconds", **Q) == kyiv("2026-11-20T09:00")
+    assert value(s, P + "next_outage_end_timestamp_seconds", **Q) == kyiv("2026-11-20T12:00")
+    assert value(s, P + "day_published", **TODAY) == 1
+    assert value(s, P + "day_published", **TOMORROW) == 1  # published, with no outages
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 9 * HOUR
+    assert value(s, P + "planned_outage_seconds", **TOMORROW) == 0
+    assert value(s, P + "approved_timestamp_seconds", **TODAY) == kyiv("2026-11-20T00:05")
+    assert value(s, P + "changes_total", **Q) == 0
+
+    # Metrics are computed at scrape time: later the same day, without a new download.
+    h.clock.set("2026-11-20T13:00")
+    s = await gw.scrape()
+    assert value(s, P + "outage_active", **Q) == 0
+    assert value(s, P + "next_outage_start_timestamp_seconds", **Q) == kyiv("2026-11-20T18:00")
+
+    body = await api(gw)
+    assert body["queue"] == "5.2"
+    assert body["timezone"] == "Europe/Kyiv"
+    assert body["today"]["date"] == "2026-11-20" and body["today"]["published"] is True
+    first = body["today"]["windows"][0]
+    assert (first["from"], first["to"]) == ("00:00", "02:30")
+    assert first["start"] == {"local": "2026-11-20T00:00:00+02:00", "utc": "2026-11-19T22:00:00Z"}
+    assert body["tomorrow"] == {
+        "date": "2026-11-21",
+        "published": True,
+        "windows": [],
+        "planned_outage_seconds": 0,
+        "approved_at": {"local": "2026-11-20T20:10:00+02:00", "utc": "2026-11-20T18:10:00Z"},
+    }
+    assert body["next_outage"]["start"]["local"] == "2026-11-20T18:00:00+02:00"
+    assert body["last_change"] == {"count": 0, "at": None, "days": []}
+
+
+async def test_window_over_midnight(h: Harness) -> None:
+    serve(h, "over_midnight_5.2_2026-11-20.json")
+    h.clock.set("2026-11-20T21:00")
+    gw = await h.start()
+    s = await polls(gw)
+    assert value(s, P + "outage_active", **Q) == 0
+    # 22:00–00:00 today and 00:00–02:00 tomorrow are one outage.
+    assert value(s, P + "next_outage_start_timestamp_seconds", **Q) == kyiv("2026-11-20T22:00")
+    assert value(s, P + "next_outage_end_timestamp_seconds", **Q) == kyiv("2026-11-21T02:00")
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 2 * HOUR
+    h.clock.set("2026-11-21T00:30")
+    s = await gw.scrape()
+    assert value(s, P + "outage_active", **Q) == 1
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 4 * HOUR  # now the 21st
+    assert value(s, P + "day_published", **TOMORROW) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "now", "local", "utc"),
+    [
+        (
+            "summer_5.2_2026-07-15.json",
+            "2026-07-15T09:00",
+            "2026-07-15T14:00:00+03:00",
+            "2026-07-15T11:00:00Z",
+        ),
+        (
+            "winter_5.2_2026-01-15.json",
+            "2026-01-15T09:00",
+            "2026-01-15T14:00:00+02:00",
+            "2026-01-15T12:00:00Z",
+        ),
+    ],
+)
+async def test_summer_and_winter_days(
+    h: Harness, name: str, now: str, local: str, utc: str
+) -> None:
+    serve(h, name)
+    h.clock.set(now)
+    gw = await h.start()
+    s = await polls(gw)
+    start = value(s, P + "next_outage_start_timestamp_seconds", **Q)
+    assert start == datetime.fromisoformat(utc.replace("Z", "+00:00")).timestamp()
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 4 * HOUR
+    body = await api(gw)
+    assert body["today"]["windows"][0]["start"] == {"local": local, "utc": utc}
+
+
+async def test_dst_day_is_25_hours_long(h: Harness) -> None:
+    serve(h, "dst_autumn_5.2_2026-10-25.json")
+    h.clock.set("2026-10-25T01:00")
+    gw = await h.start()
+    s = await polls(gw)
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 8 * HOUR  # 4 h at night + 4 h
+    assert value(s, P + "next_outage_end_timestamp_seconds", **Q) == kyiv("2026-10-25T05:00")
+
+
+async def test_off_season_is_no_information_not_power_on(h: Harness) -> None:
+    serve(h, "offseason_empty.json")
+    gw = await h.start()
+    s = await polls(gw)
+    assert up(s) == 1
+    assert value(s, P + "day_published", **TODAY) == 0
+    assert value(s, P + "day_published", **TOMORROW) == 0
+    for absent in (
+        "outage_active",
+        "next_outage_start_timestamp_seconds",
+        "planned_outage_seconds",
+    ):
+        assert not [k for k in s if k[0] == P + absent], absent
+    body = await api(gw)
+    assert body["active"] is None and body["next_outage"] is None
+    assert body["today"] == {"date": "2026-11-20", "published": False}
+
+
+async def test_unknown_queue_is_reported_as_such(h: Harness) -> None:
+    gw = await h.start(queue="7.1")
+    s = await polls(gw, device="7.1")
+    assert up(s, "7.1") == 0
+    assert errors(s, "unknown_queue", "7.1") >= 1
+    assert value(s, P + "day_published", queue="7.1", day="today") is None
+    body = await api(gw)
+    assert body["source"]["error"]["reason"] == "unknown_queue"
+    assert "5.2" in body["source"]["error"]["message"]  # lists the queues that do exist
+
+
+async def test_queue_dropped_from_the_operator_list(h: Harness) -> None:
+    serve(h, "several_windows_5.2_2026-11-20.json")
+    gw = await h.start()
+    await polls(gw)
+    h.operator.queues.remove("5.2")
+    h.clock.now += 25 * HOUR  # the queue list is checked again once a day
+    s = await polls(gw)
+    assert errors(s, "unknown_queue") >= 1
+
+
+async def test_403_is_forbidden_with_a_geo_block_message(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h.operator.mode = "forbidden"
+    gw = await h.start()
+    s = await polls(gw, 3)
+    assert up(s) == 0
+    assert errors(s, "forbidden") >= 3
+    body = await api(gw)
+    assert body["available"] is False
+    assert "geo-blocks" in body["source"]["error"]["message"]
+    down = [r for r in caplog.records if "is down" in r.getMessage()]
+    assert len(down) == 1  # logged once, not per poll
+
+
+async def test_garbage_loses_nothing(h: Harness) -> None:
+    serve(h, "several_windows_5.2_2026-11-20.json")
+    h.clock.set("2026-11-20T10:00")
+    gw = await h.start()
+    await polls(gw)
+    h.operator.mode = "garbage"
+    s = await polls(gw)
+    assert errors(s, "payload") >= 1
+    assert up(s) == 0
+    # The schedule downloaded before is still in use (it is a plan, not a live value).
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 9 * HOUR
+    h.operator.mode = "ok"
+    serve(h, "garbage_bad_time.json")
+    s = await polls(gw)
+    assert errors(s, "payload") >= 2
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 9 * HOUR
+    assert value(s, P + "changes_total", **Q) == 0  # a bad answer is not a change
+    # Once too old, the cached schedule is dropped rather than shown as current.
+    h.clock.set("2026-11-20T17:00")
+    s = await gw.scrape()
+    assert value(s, P + "day_published", **TODAY) is None
+    assert value(s, P + "fetched_timestamp_seconds", **Q) is None
+
+
+async def test_schedule_change_is_counted_once(h: Harness) -> None:
+    d20, d21 = date(2026, 11, 20), date(2026, 11, 21)
+    h.operator.set_days("5.2", {d20: [("09:00", "12:00")], d21: [("10:00", "12:00")]})
+    gw = await h.start()
+    s = await polls(gw, 3)
+    assert value(s, P + "changes_total", **Q) == 0
+    assert value(s, P + "last_change_timestamp_seconds", **Q) is None
+    h.clock.set("2026-11-20T08:30")
+    h.operator.set_days("5.2", {d20: [("09:00", "12:00")], d21: [("14:00", "18:00")]})
+    s = await polls(gw, 3)
+    assert value(s, P + "changes_total", **Q) == 1
+    assert value(s, P + "last_change_timestamp_seconds", **Q) == kyiv("2026-11-20T08:30")
+    assert value(s, P + "planned_outage_seconds", **TOMORROW) == 4 * HOUR
+    body = await api(gw)
+    assert body["last_change"]["days"] == ["2026-11-21"]
+
+
+async def test_midnight_roll_over_and_restart_are_not_changes(h: Harness) -> None:
+    d20, d21 = date(2026, 11, 20), date(2026, 11, 21)
+    h.operator.set_days("5.2", {d20: [("09:00", "12:00")], d21: [("10:00", "12:00")]})
+    h.clock.set("2026-11-20T23:50")
+    gw = await h.start()
+    await polls(gw)
+    # After midnight the operator shows only the new today; yesterday just dropped off.
+    h.clock.set("2026-11-21T00:10")
+    h.operator.set_days("5.2", {d21: [("10:00", "12:00")]})
+    s = await polls(gw, 3)
+    assert value(s, P + "changes_total", **Q) == 0
+    assert value(s, P + "day_published", **TODAY) == 1
+    assert value(s, P + "day_published", **TOMORROW) == 0
+    assert value(s, P + "next_outage_start_timestamp_seconds", **Q) == kyiv("2026-11-21T10:00")
+
+    # Restart while the operator is unreachable: the saved schedule keeps the metrics going.
+    await h.stop(gw)
+    h.operator.mode = "forbidden"
+    gw = await h.start()
+    s = await polls(gw)
+    assert up(s) == 0
+    assert value(s, P + "planned_outage_seconds", **TODAY) == 2 * HOUR
+    h.operator.mode = "ok"
+    s = await polls(gw, 3)
+    assert up(s) == 1
+    assert value(s, P + "changes_total", **Q) == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Battery:
+    """A test reading that carries a battery, as BMS packs and inverters do (HasBatteryState)."""
+
+    received_at: float
+    state: BatteryState
+
+    def battery_state(self) -> BatteryState:
+        return self.state
+
+
+async def test_battery_runtime_against_the_next_outage(h: Harness) -> None:
+    serve(h, "several_windows_5.2_2026-11-20.json")
+    h.clock.set("2026-11-20T16:00")
+    gw = await h.start(typical_load_watts=800)
+    await polls(gw)
+    store = gw.exporter.store
+    store.register(SourceKey("bms", "pack1"), 60)
+    pack = Battery(h.clock(), BatteryState(remaining_wh=2000, power_watts=-500))
+    store.success(SourceKey("bms", "pack1"), pack)
+    s = await gw.scrape()
+    assert value(s, "gridwatch_outage_battery_energy_joules", **Q) == 2000 * 3600
+    assert value(s, "gridwatch_outage_battery_load_watts", **Q) == 500
+    assert value(s, "gridwatch_outage_battery_runtime_seconds", **Q) == 4 * HOUR
+    # Next outage 18:00–21:30 = 3.5 h at the configured typical load of 800 W.
+    needed = 3.5 * HOUR * 800
+    assert value(s, "gridwatch_outage_energy_needed_joules", **Q) == needed
+    assert value(s, "gridwatch_outage_battery_margin_joules", **Q) == 2000 * 3600 - needed
+    # A battery reading that went stale is not used.
+    h.clock.now += 120
+    s = await gw.scrape()
+    assert value(s, "gridwatch_outage_battery_energy_joules", **Q) is None
+
+
+async def test_api_without_outages_configured_is_not_routed(
+    start_exporter: Callable[..., Awaitable[Running]],
+) -> None:
+    gw = await start_exporter()
+    status, _, _ = await gw.get("/api/v1/outages")
+    assert status == 404
+
+
+@pytest.mark.parametrize(
+    "path", shared_or_skip(shared_fixture_files("outages", "*schedule-by-queue*.json"))
+)
+async def test_shared_captures_served_by_the_simulator(h: Harness, path: Path) -> None:
+    payload = load_json(path)
+    queue_list = shared_fixture_files("outages", "*gpv-queue-list*.json")
+    h.operator.queues = [item["code"] for item in load_json(queue_list[0])]
+    h.operator.set_payload("4.2", payload)
+    if payload:
+        day = datetime.strptime(payload[0]["eventDate"], "%d.%m.%Y").date()
+        h.clock.set(f"{day.isoformat()}T06:00")
+    gw = await h.start(queue="4.2")
+    s = await polls(gw, device="4.2")
+    assert up(s, "4.2") == 1
+    today = {"queue": "4.2", "day": "today"}
+    assert value(s, P + "day_published", **today) == (1 if payload else 0)
+    if payload:
+        assert (value(s, P + "planned_outage_seconds", **today) or 0) > 0
+        start = value(s, P + "next_outage_start_timestamp_seconds", queue="4.2")
+        assert start is not None and start > h.clock()
+
+
+async def test_operator_errors_and_unreachable_operator(h: Harness) -> None:
+    h.operator.mode = "error"
+    gw = await h.start()
+    s = await polls(gw)
+    assert errors(s, "http_error") >= 1
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    gw2 = await h.start(name="closed", url=f"http://127.0.0.1:{closed}")
+    s = await polls(gw2, device="closed")
+    assert up(s, "closed") == 0
+    assert errors(s, "connection", "closed") >= 1

@@ -1,0 +1,39 @@
+"""The `outages:` section: defaults, and invalid values named by their key path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gridwatch.config import ConfigError, parse_config
+
+
+def test_defaults() -> None:
+    outages = parse_config({"outages": {"queue": "5.2"}}).outages
+    assert outages is not None
+    assert (outages.operator, outages.interval, outages.timeout) == ("be-svitlo", 600, 20)
+    assert outages.device == "5.2"
+    assert outages.typical_load_watts is None
+
+
+@pytest.mark.parametrize(
+    ("section", "path", "words"),
+    [
+        ({"queue": 5.2}, "outages.queue", 'in quotes, e.g. queue: "5.2"'),
+        ({"queue": "five"}, "outages.queue", "pattern"),
+        ({"queue": "5.2", "operator": "yasno"}, "outages.operator", "unknown operator"),
+        ({"queue": "5.2", "url": "be-svitlo.oe.if.ua"}, "outages.url", "http"),
+        ({"queue": "5.2", "interval": "often"}, "outages.interval", "duration"),
+        ({"queue": "5.2", "battery_reserve_ratio": 1.5}, "outages.battery_reserve_ratio", "less"),
+        ({"queue": "5.2", "typical_load_watts": 0}, "outages.typical_load_watts", "greater"),
+        ({"queue": "5.2", "qeue": "5.1"}, "outages.qeue", "unknown key"),
+        ({}, "outages.queue", "required"),
+    ],
+)
+def test_invalid_values_name_the_key(section: dict[str, Any], path: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"outages": section}, "site.yml")
+    problems = dict(info.value.problems)
+    assert path in problems, problems
+    assert words in problems[path].lower()
