@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 
 from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
 from gridwatch.energy.config import TariffConfig
+from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.sources.bms.config import BatteriesConfig
 from gridwatch.sources.inverter.config import GridConfig, InverterConfig
 from gridwatch.sources.outages.config import OutagesConfig
@@ -135,6 +136,7 @@ class Config(Strict):
     grid: GridConfig = GridConfig()
     batteries: BatteriesConfig | None = None
     outages: OutagesConfig | None = None
+    receiver: ReceiverConfig | None = None  # read by `gridwatch receiver`, ignored by the exporter
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -1,0 +1,1 @@
+"""The Alertmanager webhook receiver: outbox, Telegram notifier and bot, Tuya load shedding."""

@@ -1,0 +1,17 @@
+"""``receiver:`` — the webhook receiver's own settings; it reads the same file as the exporter."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from gridwatch.config_types import Strict
+from gridwatch.receiver.telegram.config import TelegramConfig
+from gridwatch.receiver.tuya.config import ActionRule, TuyaConfig
+
+
+class ReceiverConfig(Strict):
+    """(The webhook/outbox part is filled in by the receiver-core work.)"""
+
+    telegram: TelegramConfig | None = None
+    tuya: TuyaConfig | None = None
+    actions: list[ActionRule] = Field(default_factory=list)

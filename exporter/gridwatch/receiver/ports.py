@@ -1,0 +1,51 @@
+"""The seams between the receiver's core (webhook, outbox, worker) and its integrations.
+
+The core knows only these protocols, so Telegram and Tuya are each one module to test on their own
+against their fake peers, and the worker is tested with both real integrations plugged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from gridwatch.receiver.model import Alert, Notification, PlugResult, PlugState
+
+
+class DeliveryError(Exception):
+    """A delivery that failed. ``retryable`` work stays in the outbox and is tried again later,
+    no sooner than ``retry_after`` seconds when the peer said so (Telegram 429)."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """Sends one notification (with the plug results of its actions) to every configured chat."""
+
+    async def notify(self, notification: Notification, plugs: Sequence[PlugResult]) -> None:
+        """Raise DeliveryError on failure; chats already served are not sent to again."""
+        ...
+
+
+class PlugActions(Protocol):
+    """Load shedding: which plugs an alert switches, and doing it."""
+
+    def plan(self, alert: Alert) -> list[tuple[str, bool]]:
+        """The (plug, on) switches this alert asks for, in order; empty when no rule matches."""
+        ...
+
+    async def switch(self, plug: str, on: bool) -> PlugResult:
+        """Switch one plug; never raises for device trouble (offline/error are results)."""
+        ...
+
+    @property
+    def stagger_seconds(self) -> float:
+        """Pause between plugs switched back on, so they do not all start at one instant."""
+        ...
+
+    async def states(self) -> list[PlugState]:
+        """Every configured plug's state, for /status and /plugs."""
+        ...

@@ -1,0 +1,1 @@
+"""Telegram: notifications rendered from per-language templates, and the bot's commands."""
