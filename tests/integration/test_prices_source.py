@@ -18,7 +18,7 @@ from gridwatch.core.statedb import StateDB
 from gridwatch.sim.prices import PriceSimulator
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.source import PriceSource
-from tests.helpers import PROJECT_FIXTURES
+from tests.helpers import PROJECT_FIXTURES, SHARED_FIXTURES
 
 pytestmark = pytest.mark.integration
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -67,7 +67,11 @@ class Setup:
         self.db = StateDB(db_path)
         self.store = StateStore(self.clock)
         self.book = PriceBook(
-            self.db, area="SE3", currency="SEK", tz=STHLM, hourly=config.resolution == "hour"
+            self.db,
+            area="SE3",
+            currency=config.price_currency,
+            tz=STHLM,
+            hourly=config.resolution == "hour",
         )
         self.source = PriceSource(config, self.book, STHLM, clock=self.clock, wanted=wanted)
         self.store.register(self.source.key, self.source.staleness)
@@ -204,6 +208,79 @@ async def test_fixture_days_over_http(
     prices = setup.book.day(day)
     assert prices is not None and len(prices) == quarters
     assert prices.provider == "elprisetjustnu"
+
+
+# The real captures of ../shared/fixtures/prices, served byte for byte (skip when absent):
+# (file, provider asked, local day, currency, first quarter's price per kWh).
+REAL = [
+    ("elprisetjustnu_SE3_2025-09-04_PT60M.json", "elprisetjustnu", dt.date(2025, 9, 4), "SEK",
+     0.12229),
+    ("nordpool_DayAheadPriceIndices_SE3_2025-10-01_PT15M_SEK_per_MWh.json", "nordpool",
+     dt.date(2025, 10, 1), "SEK", 0.55668),
+    ("nordpool_DayAheadPrices_SE3_2024-11-05_PT60M_EUR_per_MWh.json", "nordpool",
+     dt.date(2024, 11, 5), "EUR", 0.02154),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("real", REAL, ids=[r[0] for r in REAL])
+async def test_real_captures_over_http(
+    sim: PriceSimulator, tmp_path: Path, real: tuple[str, str, dt.date, str, float]
+) -> None:
+    file, provider, day, currency, first = real
+    path = SHARED_FIXTURES / "prices" / file
+    if not path.is_file():
+        pytest.skip("../shared/fixtures not present")
+    sim.serve(provider, day, "SE3", path.read_bytes())
+    s = Setup(sim, tmp_path / "gw.db", providers=[provider], currency=currency)
+    await s.refresh(local(day.year, day.month, day.day, 10))
+    prices = s.book.day(day)
+    assert s.health.up is True
+    assert prices is not None and len(prices) == 96 and prices.provider == provider
+    assert prices.spot[0] == pytest.approx(first)
+    assert prices.starts[0] == local(day.year, day.month, day.day)
+    assert sim.log == [(provider, day.isoformat())]
+    await s.close()
+
+
+async def test_real_eur_capture_is_a_payload_error_for_a_sek_site(
+    sim: PriceSimulator, tmp_path: Path
+) -> None:
+    path = SHARED_FIXTURES / "prices" / REAL[2][0]
+    if not path.is_file():
+        pytest.skip("../shared/fixtures not present")
+    day = dt.date(2024, 11, 5)
+    sim.serve("nordpool", day, "SE3", path.read_bytes())
+    s = Setup(sim, tmp_path / "gw.db", providers=["nordpool"])  # SEK, the area's currency
+    await s.refresh(local(2024, 11, 5, 10))
+    assert s.health.up is False and s.health.last_error_reason == "payload"
+    assert not s.book.has(day)
+    assert s.db.connection.execute("SELECT count(*) FROM price_days").fetchone() == (0,)
+    await s.close()
+
+
+async def test_own_nordpool_autumn_fixture_over_http(sim: PriceSimulator, tmp_path: Path) -> None:
+    day = dt.date(2025, 10, 26)
+    body = OWN / "nordpool_DayAheadPriceIndices_SE3_2025-10-26_PT15M_SEK_100slots.json"
+    sim.serve("nordpool", day, "SE3", body.read_bytes())
+    s = Setup(sim, tmp_path / "gw.db", providers=["nordpool"])
+    await s.refresh(local(2025, 10, 26, 10))
+    prices = s.book.day(day)
+    assert prices is not None and len(prices) == 100 and prices.provider == "nordpool"
+    assert s.health.up is True
+    await s.close()
+
+
+async def test_unreachable_providers_are_a_connection_error(
+    sim: PriceSimulator, tmp_path: Path
+) -> None:
+    await sim.close()  # nothing listens on the port any more
+    s = Setup(sim, tmp_path / "gw.db")
+    await s.refresh(local(2026, 11, 20, 9))
+    assert s.health.up is False and s.health.last_error_reason == "connection"
+    assert s.health.errors["connection"] == 1
+    assert s.source.fetches == {("elprisetjustnu", "error"): 1, ("nordpool", "error"): 1}
+    assert not s.book.has(dt.date(2026, 11, 20))
+    await s.close()
 
 
 async def test_truncated_fixture_falls_back_to_nordpool(sim: PriceSimulator, setup: Setup) -> None:
