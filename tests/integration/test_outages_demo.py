@@ -18,7 +18,7 @@ from gridwatch.sim import outages_demo
 from gridwatch.sim.outages import OutageOperatorSimulator, Rotation
 from tests.helpers import value
 from tests.integration.conftest import Running
-from tests.integration.test_outages_source import Clock, polls
+from tests.integration.outages_harness import Clock, polls
 
 pytestmark = pytest.mark.integration
 Q = {"queue": "5.2"}

@@ -2,12 +2,14 @@
 
 ``POST|GET /gpv-queue-list`` and ``GET /schedule-by-queue?queue=`` answer like
 be-svitlo.oe.if.ua (PROTOCOLS.md §9). Tests steer it in-process (``set_days``, ``set_payload``,
-``mode``, ``queues``); ``gridwatch demo`` lets it make up schedules that change every few
-minutes. Control over HTTP for a person trying the demo: ``POST /sim/mode?mode=forbidden``.
+``set_raw``, ``mode``, ``error_status``, ``delay``, ``queues``); ``gridwatch demo`` lets it make up
+schedules that change every few minutes. Control over HTTP for a person trying the demo:
+``POST /sim/mode?mode=forbidden``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -82,10 +84,13 @@ class OutageOperatorSimulator:
     ) -> None:
         self.queues: list[str] = list(queues)
         self.mode: Mode = "ok"
+        self.error_status = 502  # what mode "error" answers (404, 500, 502, …)
+        self.delay = 0.0  # seconds every answer is held back (timeouts)
         self.requests: Counter[str] = Counter()
         self._clock = clock
         self._rotation = rotation
         self._payloads: dict[str, object] = {}
+        self._raw: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -97,7 +102,12 @@ class OutageOperatorSimulator:
 
     def set_payload(self, queue: str, payload: object) -> None:
         """Answer exactly this JSON value for ``queue`` (raw control, e.g. malformed shapes)."""
+        self._raw.pop(queue, None)
         self._payloads[queue] = payload
+
+    def set_raw(self, queue: str, body: bytes) -> None:
+        """Answer these bytes, as they are, with status 200 (bodies that are not JSON)."""
+        self._raw[queue] = body
 
     def set_days(
         self,
@@ -111,10 +121,11 @@ class OutageOperatorSimulator:
         for day, windows in days.items():
             queues: dict[str, Sequence[WindowSpec]] = {} if windows is None else {queue: windows}
             elements.append(day_element(day, queues, approved))
-        self._payloads[queue] = elements
+        self.set_payload(queue, elements)
 
     def clear(self, queue: str) -> None:
         self._payloads.pop(queue, None)
+        self._raw.pop(queue, None)
 
     def today(self) -> date:
         return datetime.fromtimestamp(self._clock(), KYIV).date()
@@ -134,22 +145,28 @@ class OutageOperatorSimulator:
             for day in (today, today + timedelta(days=1))
         ]
 
-    def _answer(self, body: Callable[[], object]) -> web.Response:
+    async def _answer(self, body: Callable[[], object], raw: bytes | None = None) -> web.Response:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.mode == "forbidden":
             return web.Response(status=403, text="403 Forbidden", content_type="text/html")
         if self.mode == "error":
-            return web.Response(status=502, text="Bad Gateway", content_type="text/html")
+            return web.Response(
+                status=self.error_status, text="<html>error</html>", content_type="text/html"
+            )
         if self.mode == "garbage":
             return web.Response(
                 text="<html><body>maintenance</body></html>", content_type="text/html"
             )
+        if raw is not None:
+            return web.Response(body=raw, content_type="application/json")
         return web.Response(
             text=json.dumps(body(), ensure_ascii=False), content_type="application/json"
         )
 
     async def _queue_list(self, request: web.Request) -> web.Response:
         self.requests["gpv-queue-list"] += 1
-        return self._answer(
+        return await self._answer(
             lambda: [
                 {"id": i + 1, "code": code, "label": f"черга {code}"}
                 for i, code in enumerate(self.queues)
@@ -159,7 +176,7 @@ class OutageOperatorSimulator:
     async def _schedule_by_queue(self, request: web.Request) -> web.Response:
         self.requests["schedule-by-queue"] += 1
         queue = request.query.get("queue", "")
-        return self._answer(lambda: self._schedule(queue))
+        return await self._answer(lambda: self._schedule(queue), self._raw.get(queue))
 
     async def _set_mode(self, request: web.Request) -> web.Response:
         mode = request.query.get("mode", "")

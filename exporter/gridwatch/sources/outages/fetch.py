@@ -13,6 +13,17 @@ from gridwatch.core.source import SourceError
 
 USER_AGENT = f"gridwatch/{__version__} (household outage-schedule monitor; polls every few minutes)"
 HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain, */*"}
+# A schedule is a few kB; anything far bigger is not one, and must not fill the memory of a Pi.
+MAX_BODY = 1 << 20
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, url: str) -> bytes:
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise SourceError("payload", f"{url} answered more than {MAX_BODY} bytes")
+    return bytes(body)
 
 
 async def fetch_json(
@@ -22,8 +33,13 @@ async def fetch_json(
     host = urlsplit(url).netloc
     try:
         async with session.request(method, url, headers=HEADERS, **kwargs) as response:
-            body = await response.read()
             status = response.status
+            body = await _read_bounded(response, url)
+    # TimeoutError first: it is an OSError, and aiohttp's read timeouts are connection errors.
+    except TimeoutError:
+        limit = session.timeout.total
+        within = f" within {limit:g}s" if limit else ""
+        raise SourceError("timeout", f"{host} did not answer{within}") from None
     except aiohttp.ClientSSLError as exc:
         raise SourceError("tls", f"TLS with {host} failed: {exc}") from None
     except (aiohttp.ClientConnectionError, OSError) as exc:
