@@ -223,6 +223,30 @@ def test_restart_in_the_middle_of_a_day_continues_the_totals(tmp_path: Path, cle
     db.close()
 
 
+def test_a_month_with_a_crash_in_the_repeated_hour_of_the_autumn_dst_day(tmp_path: Path) -> None:
+    # The month of the 100-quarter day again, but gridwatch dies at 02:20 CET — in the second
+    # pass of 02:xx — without a final save (the last one is up to 5 min old), and comes back
+    # 7 s later with the same state file.
+    book = make_book(dt.date(2025, 10, 11), 33)
+    path = tmp_path / "gridwatch.db"
+    start = local(2025, 10, 12, 0) + 0.61
+    crash = dt.datetime(2025, 10, 26, 1, 20, tzinfo=dt.UTC).timestamp() + 0.61
+    end = local(2025, 11, 11, 0)
+
+    db = StateDB(path)
+    feed(CostAccounting(book.slot, STHLM, db=db, persist_every=300), start, crash)
+    db.close()
+
+    db = StateDB(path)
+    second = CostAccounting(book.slot, STHLM, db=db, persist_every=300)
+    last = feed(second, crash + 7.0, end)
+    assert_close(engine_sums(second), reference(spot_lookup(book), start, last))
+    november = reference(spot_lookup(book), local(2025, 11, 1), last)
+    month = second.period("home", "import", "month", last)
+    assert month.total == pytest.approx(november["import_total"], abs=0.01)
+    db.close()
+
+
 def test_counter_reset_and_meter_replacement_do_not_spike() -> None:
     book = make_book(dt.date(2026, 3, 9), 2)
     acc = CostAccounting(book.slot, STHLM)
