@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,8 @@ from gridwatch.sim.bluetooth import FakeBluetooth
 from gridwatch.sim.jkbms import JkPack
 from tests.fixtures.jkbms import harness
 from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, errors, up
-from tests.fixtures.jkbms.profiles import BY_ID, CORRUPT, require_dbus_daemon
+from tests.fixtures.jkbms.profiles import BY_ID, CORRUPT, JK04, require_dbus_daemon
+from tests.helpers import Samples, value
 
 pytestmark = pytest.mark.integration
 bt = harness.bt  # fixture
@@ -126,3 +128,55 @@ async def test_pack_that_never_answers_is_a_timeout(bt: FakeBluetooth, gw: Start
     s = await running.wait_for("a timeout", lambda s: errors(s, "house", "timeout") >= 1)
     assert up(s, "house") == 0
     assert pack.commands  # it was connected and asked: the silence is the pack's
+
+
+def all_errors(s: Samples, pack: str) -> float:
+    return sum(
+        v
+        for (metric, labels), v in s.items()
+        if metric == "gridwatch_source_errors_total" and ("device", pack) in labels
+    )
+
+
+def updates(s: Samples, pack: str) -> float:
+    return value(s, "gridwatch_source_updates_total", source="bms", device=pack) or 0
+
+
+BAD_PACKS = {
+    "corrupt-frame": ({"frames": CORRUPT}, "payload", "checksum"),
+    "disconnect-mid-frame": ({"drop_mid_frame": True}, "disconnected", "dropped"),
+    "pairing-required": ({"requires_pairing": True}, "pairing_required", "bluetoothctl pair"),
+    "out-of-range": ({"in_range": False}, "not_found", "out of range"),
+    "never-answers": ({"silent": True}, "timeout", "no complete answer"),
+    "jk04-protocol": ({"frames": JK04}, "protocol", "JK04"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PACKS.values()), ids=list(BAD_PACKS))
+async def test_each_failure_is_one_reason_one_log_line_and_spares_the_other_pack(
+    bt: FakeBluetooth,
+    gw: StartBatteries,
+    caplog: pytest.LogCaptureFixture,
+    case: tuple[dict[str, Any], str, str],
+) -> None:
+    fault, reason, hint = case
+    caplog.set_level(logging.INFO, logger="gridwatch")
+    bt.bluez.add_pack(JkPack(ADDRESSES[0], "JK_B2A8S20P", GOOD.frames()))
+    bt.bluez.add_pack(JkPack(ADDRESSES[1], "JK_B2A8S30P", **{"frames": GOOD.frames(), **fault}))
+    running = await gw(devices=TWO, timeout="1.5s", scan_timeout="0.5s")
+
+    s = await running.wait_for(
+        f"three {reason} errors",
+        lambda s: errors(s, "bad", reason) >= 3 and updates(s, "good") >= 3,
+        timeout=40,
+    )
+    # The same reason every poll (a reason that flips would log every poll).
+    assert all_errors(s, "bad") == errors(s, "bad", reason)
+    assert up(s, "bad") == 0
+    assert not [k for k in s if k[0].startswith("gridwatch_battery") and ("battery", "bad") in k[1]]
+    [line] = down_lines(caplog, "bad")
+    assert reason in line and hint in line
+    # The good pack was polled in between, fully, and never went down.
+    assert up(s, "good") == 1 and all_errors(s, "good") == 0
+    assert battery(s, "voltage_volts", "good") == pytest.approx(26.509)
+    assert down_lines(caplog, "good") == []

@@ -15,6 +15,7 @@ from gridwatch.core.source import SourceError, SourceKey
 from gridwatch.sources.bms.config import BatteriesConfig, BatteryDevice
 from gridwatch.sources.bms.discovery import bms_class, find_device
 from gridwatch.sources.bms.errors import classify
+from gridwatch.sources.bms.plausible import check_plausible
 from gridwatch.sources.bms.reading import PackReading, from_sample
 from gridwatch.sources.bms.wirelog import WireLog
 
@@ -51,14 +52,14 @@ class PackPoller:
         received_at = time.time()
         if self._info is None:  # once per connection setup; without keep_alive it reconnects
             self._info = await self._device_info(self._bms)
-        return from_sample(dict(sample), received_at, self.device.type, self._info)
+        return check_plausible(from_sample(dict(sample), received_at, self.device.type, self._info))
 
     async def _device_info(self, bms: BaseBMS) -> dict[str, str]:
         """Model and firmware for the info metric; optional, so a failure here is not one."""
         try:
             async with asyncio.timeout(self._config.timeout / 2):
                 info: dict[str, Any] = dict(await bms.device_info())
-        except Exception as exc:  # the sample is good; the next connection asks again
+        except Exception as exc:  # the sample is good; asked again after the next failure
             log.debug("device info of %s unavailable: %r", self.device.name, exc)
             return {}
         return {k: str(v) for k, v in info.items() if k in INFO_KEYS and v}
