@@ -12,8 +12,14 @@ from gridwatch.sim.bluetooth import FakeBluetooth
 from gridwatch.sim.jkbms import CMD_CELL_INFO, CMD_DEVICE_INFO, JkPack
 from tests.fixtures.jkbms import harness
 from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, up
-from tests.fixtures.jkbms.profiles import BY_ID, PROFILES, Profile
-from tests.helpers import Samples
+from tests.fixtures.jkbms.profiles import (
+    BY_ID,
+    PROBLEM_BITS,
+    PROFILES,
+    Profile,
+    with_problem_bits,
+)
+from tests.helpers import Samples, value
 
 pytestmark = pytest.mark.integration
 bt = harness.bt  # fixture
@@ -99,6 +105,7 @@ async def test_two_packs_of_both_layouts_at_once(bt: FakeBluetooth, gw: StartBat
     assert_documented_values(s, "house", small)
     assert_documented_values(s, "garage", large)
     assert battery(s, "balancing", "house") == 1  # v19.27 frame: balancer on at 1.99 A
+    assert bt.bluez.max_connected == 2  # keep_alive (the default): both links stay up
 
 
 async def test_keep_alive_off_reconnects_for_every_poll(
@@ -131,3 +138,42 @@ async def test_pack_left_connected_by_a_previous_run_is_still_read(
 
     s = await running.wait_for("a reading", lambda s: up(s, "house") == 1)
     assert_documented_values(s, "house", profile)
+
+
+@pytest.mark.parametrize("profile_id", ["jk02_24s_v10.08", "jk02_32s_v11.48"])
+async def test_protection_bits_become_problem_code_and_flag(
+    bt: FakeBluetooth, gw: StartBatteries, profile_id: str
+) -> None:
+    profile = BY_ID[profile_id]
+    bt.bluez.add_pack(JkPack(ADDRESSES[0], "JK_B2A8S20P", with_problem_bits(profile)))
+    running = await gw(devices=[{"name": "house", "address": ADDRESSES[0]}])
+
+    s = await running.wait_for("a reading", lambda s: up(s, "house") == 1)
+    # Pack over-voltage (bit 5) and cell under-voltage (bit 11), in either layout's error word.
+    assert battery(s, "problem_code", "house") == PROBLEM_BITS == 0x820
+    assert battery(s, "problem", "house") == 1
+    # An alarm is the pack's state, not a failed read: the rest of the frame is still exported.
+    assert battery(s, "voltage_volts", "house") == pytest.approx(profile.expected.voltage)
+    assert battery(s, "cells", "house") == len(profile.expected.cells)
+
+
+async def test_packs_are_polled_one_after_another(bt: FakeBluetooth, gw: StartBatteries) -> None:
+    names = ["a", "b", "c"]
+    for address, profile in zip(ADDRESSES, PROFILES[:3], strict=True):
+        bt.bluez.add_pack(JkPack(address, "JK_B2A8S20P", profile.frames()))
+    running = await gw(
+        devices=[{"name": n, "address": a} for n, a in zip(names, ADDRESSES, strict=True)],
+        keep_alive=False,  # each poll connects and disconnects, so overlapping polls would show
+    )
+
+    def two_rounds(s: Samples) -> bool:
+        return all(
+            (value(s, "gridwatch_source_updates_total", source="bms", device=n) or 0) >= 2
+            for n in names
+        )
+
+    s = await running.wait_for("two rounds over three packs", two_rounds, timeout=40)
+    for name, profile in zip(names, PROFILES[:3], strict=True):
+        assert battery(s, "voltage_volts", name) == pytest.approx(profile.expected.voltage)
+    # Never two links at once: the adapter only ever saw one pack connected.
+    assert bt.bluez.max_connected == 1

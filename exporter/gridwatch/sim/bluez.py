@@ -49,6 +49,8 @@ class FakeBlueZ:
         self._scanners: set[str] = set()  # bus names of clients that called StartDiscovery
         self._advertiser: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        # The most packs connected at the same moment: tests check sequential polling with it.
+        self.max_connected = 0
 
     @property
     def tree(self) -> ObjectTree:
@@ -178,6 +180,8 @@ class FakeBlueZ:
     def _open_link(self, path: str) -> None:
         if not self.tree.get(path, DEVICE, "Connected"):
             self.tree.set(path, DEVICE, Connected=Variant("b", True))
+            connected = sum(1 for p in self.packs if self._connected_pack(p) is not None)
+            self.max_connected = max(self.max_connected, connected)
             add_gatt_objects(self.tree, path)
             self.tree.set(path, DEVICE, ServicesResolved=Variant("b", True))
 
