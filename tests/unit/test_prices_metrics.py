@@ -4,6 +4,7 @@ cheapest windows ahead, cost and capacity series — in the exposition a scrape 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from gridwatch.sources.homewizard.reading import P1Reading
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.slots import build_day
 from gridwatch.sources.prices.source import PriceSource
-from tests.helpers import Samples, parse_exposition, value
+from tests.helpers import Samples, names, parse_exposition, value
 
 STHLM = ZoneInfo("Europe/Stockholm")
 TARIFF = TariffConfig.model_validate(
@@ -183,3 +184,39 @@ def test_a_scrape_reads_memory_only_and_preload_fills_it(tmp_path: Path) -> None
     assert value(s, "gridwatch_price_day_slots", area="SE3", day="today") == 96
     assert value(s, "gridwatch_price_tomorrow_published", area="SE3") == 0
     db.close()
+
+
+def documented_names(heading: str) -> set[str]:
+    """Metric names in the tables of one section of docs/metrics.md."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `(gridwatch_[a-z0-9_]+)`", section, re.MULTILINE))
+
+
+def test_docs_list_exactly_the_price_and_cost_metrics_a_scrape_returns() -> None:
+    tariff = Tariff(TARIFF, STHLM)
+    today = dt.date(2026, 11, 2)
+    book = book_with([today, today + dt.timedelta(days=1)], tariff)
+    assert TARIFF.capacity_fee is not None
+    peaks = CapacityPeaks(TARIFF.capacity_fee, STHLM, tariff.capacity_price_per_kw)
+    acc = CostAccounting(book.slot, STHLM, peaks=peaks)
+    t = local(2026, 11, 2, 14)
+    acc.observe("home", t, 100.0, 5.0)
+    acc.observe("home", t + 3600, 103.0, 6.0)
+    now = t + 3700
+    families = CostFamilies(acc, "SEK", tariff=True, cached_prices=book.cached_slot)
+    config = parse_config({"prices": {"area": "SE3"}}).prices
+    assert config is not None
+    source = PriceSource(config, book, STHLM, clock=lambda: now)
+    source.fetches["elprisetjustnu", "ok"] += 2  # as after fetching today and tomorrow
+    store = StateStore(lambda: now)
+    store.success(SourceKey("homewizard", "home"), P1Reading(now - 1, "v1", "poll"))
+
+    def exposed(builders: list[object]) -> set[str]:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(GridwatchCollector(store, builders))  # type: ignore[arg-type]
+        return names(parse_exposition(generate_latest(registry).decode()))
+
+    # What the price and cost builders add to the exporter's own series (build info, health).
+    added = exposed([PriceFamilies(book, source), families]) - exposed([])
+    assert added == documented_names("Prices, cost and capacity fee")

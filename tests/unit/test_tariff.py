@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from gridwatch.config import ConfigError, parse_config
 from gridwatch.energy.config import TariffConfig
@@ -158,3 +162,43 @@ def test_prices_config_errors_name_the_key() -> None:
     assert config.prices is not None
     assert config.prices.price_currency == "NOK"
     assert config.prices.elprisetjustnu_base.startswith("https://www.hvakosterstrommen.no")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def yaml_blocks(path: Path, heading: str | None = None) -> list[Any]:
+    """The ```yaml blocks of a Markdown file (of one ``## heading`` section when given)."""
+    text = path.read_text(encoding="utf-8")
+    if heading is not None:
+        text = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
+
+
+def as_config(block: dict[str, Any]) -> dict[str, Any]:
+    """A documented fragment as a config: bare tariff parts go under ``tariff:``."""
+    if "prices" in block or "tariff" in block:
+        return {k: v for k, v in block.items() if k in ("site", "prices", "tariff")}
+    return {"tariff": block}
+
+
+def test_readme_and_docs_examples_are_valid_configs() -> None:
+    blocks = yaml_blocks(ROOT / "README.md", "Prices and cost") + yaml_blocks(
+        ROOT / "docs" / "prices.md"
+    )
+    assert len(blocks) >= 5
+    for block in blocks:
+        parse_config(as_config(block), "example")
+
+
+def test_readme_household_example_prices_a_kwh_as_the_invoice_does() -> None:
+    (block,) = yaml_blocks(ROOT / "README.md", "Prices and cost")
+    config = parse_config(as_config(block))
+    assert config.tariff is not None and config.prices is not None
+    tariff = Tariff(config.tariff, STHLM)
+    # Amounts are quoted incl. moms; only the spot price gets 25 % added.
+    assert tariff.import_price(1.0, at(2026, 6, 3, 12)) == pytest.approx(
+        1.25 + 0.05 + 0.025 + 0.0875 + 0.45
+    )
+    assert tariff.monthly_fees() == pytest.approx(49 + 365)
+    assert tariff.capacity_price_per_kw(1) == pytest.approx(81.25)
