@@ -44,13 +44,17 @@ def assert_documented_values(s: Samples, name: str, profile: Profile) -> None:
     assert battery(s, "cell_delta_volts", name) == pytest.approx(e.delta)
     assert battery(s, "lowest_cell_number", name) == e.cells.index(min(e.cells)) + 1
     assert battery(s, "highest_cell_number", name) == e.cells.index(max(e.cells)) + 1
-    temps = {
-        (dict(labels)["type"], v)
+    temps = [
+        (dict(labels)["sensor"], dict(labels)["type"], v)
         for (metric, labels), v in s.items()
         if metric == "gridwatch_battery_temperature_celsius" and ("battery", name) in labels
+    ]
+    assert {("generic", e.temp1), ("generic", e.temp2), ("mosfet", e.mos_temp)} <= {
+        (kind, v) for _, kind, v in temps
     }
-    assert {("generic", e.temp1), ("generic", e.temp2), ("mosfet", e.mos_temp)} <= temps
-    assert all(v > -100 for _, v in temps)  # −200 °C marks an absent sensor: never exported
+    # Every documented sensor and no other (−200 °C marks an absent one: never exported).
+    assert sorted(v for *_, v in temps) == sorted((e.temp1, e.temp2, e.mos_temp, *e.more_temps))
+    assert sorted(int(sensor) for sensor, *_ in temps) == list(range(1, len(temps) + 1))
     assert battery(s, "charge_mosfet_on", name) == int(e.charge_fet)
     assert battery(s, "discharge_mosfet_on", name) == int(e.discharge_fet)
     assert battery(s, "balance_current_amperes", name) == pytest.approx(e.balance_current)
