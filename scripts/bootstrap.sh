@@ -34,4 +34,7 @@ if [ ! -x "$venv/bin/python" ] || ! python_ok "$venv/bin/python"; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Tuya local-protocol mock for the tests and the demo. It pins tinytuya==1.18.1 exactly, so it is
+# installed without its dependencies next to our tinytuya 1.20 (it imports only tinytuya).
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps tuyamock==0.0.6
 touch "$venv/.installed"
