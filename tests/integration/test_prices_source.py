@@ -351,3 +351,22 @@ async def test_not_yet_from_one_provider_outweighs_the_others_error(
     await setup.refresh(local(2026, 11, 20, 13, 1))  # elprisetjustnu: 404, Nord Pool: 500
     assert setup.health.up is True and not setup.health.errors
     assert setup.source.fetches[("nordpool", "error")] == 1
+
+
+async def test_a_rate_limited_answer_is_an_error_and_its_retry_after_is_honoured(
+    sim: PriceSimulator, setup: Setup
+) -> None:
+    await setup.refresh(local(2026, 11, 20, 9))  # today cached
+    sim.break_provider("elprisetjustnu", "rate_limited")  # 429, Retry-After: 600
+    sim.break_provider("nordpool", "http500")
+    await setup.refresh(local(2026, 11, 20, 13, 5))
+    assert setup.health.up is False and setup.health.last_error_reason == "http_error"
+    asked = len(sim.log)
+    # Without the header the next try would come after 1 minute; the provider asked for 10.
+    await setup.refresh(local(2026, 11, 20, 13, 6))
+    await setup.refresh(local(2026, 11, 20, 13, 14))
+    assert len(sim.log) == asked
+    sim.break_provider("elprisetjustnu", None)
+    await setup.refresh(local(2026, 11, 20, 13, 15))
+    assert len(sim.log) == asked + 1
+    assert setup.health.up is True and setup.book.has(dt.date(2026, 11, 21))

@@ -29,7 +29,7 @@ __all__ = ["PriceCurve", "PriceSimulator"]
 CET = ZoneInfo("Europe/Berlin")
 QUARTER_GO_LIVE = dt.date(2025, 10, 1)
 PROVIDERS = ("elprisetjustnu", "nordpool")
-MODES = ("http500", "garbage", "truncated", "timeout", "forbidden", "not_found")
+MODES = ("http500", "garbage", "truncated", "timeout", "forbidden", "not_found", "rate_limited")
 # EUR per kWh around which each area's prices move, and the local currency's rate.
 _BASE_EUR = {"SE1": 0.025, "SE2": 0.03, "SE3": 0.06, "SE4": 0.085, "FI": 0.055, "DK1": 0.085}
 _EXR = {"SE": 11.05, "NO": 11.7, "DK": 7.46, "FI": 1.0}
@@ -101,6 +101,7 @@ class PriceSimulator:
         self._broken: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
         self.hang_seconds = 30.0  # how long the "timeout" mode keeps a request waiting
+        self.retry_after = 600  # the Retry-After seconds of the "rate_limited" mode (429)
 
     # -- control --------------------------------------------------------------------------------
 
@@ -228,6 +229,9 @@ class PriceSimulator:
             return web.Response(status=403, text="Forbidden")
         if mode == "not_found":
             return web.Response(status=404, text="Not Found")
+        if mode == "rate_limited":
+            headers = {"Retry-After": str(self.retry_after)}
+            return web.Response(status=429, text="Too Many Requests", headers=headers)
         override = self._overrides.get((provider, day.isoformat(), area))
         if override is not None:
             return web.Response(

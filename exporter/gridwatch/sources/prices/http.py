@@ -20,6 +20,22 @@ class NotPublishedError(Exception):
     """The day is not published yet (HTTP 404, 204 or an empty answer): try again later."""
 
 
+class RateLimitedError(SourceError):
+    """HTTP 429 or 503: the provider asks us to wait ``retry_after`` seconds (0 = unsaid)."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__("http_error", message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds from a Retry-After header given in seconds (an HTTP date counts as unsaid)."""
+    try:
+        return max(0.0, float(value)) if value is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
 async def get_json(
     session: aiohttp.ClientSession,
     url: str,
@@ -33,6 +49,9 @@ async def get_json(
                 raise NotPublishedError(f"HTTP {response.status}")
             if response.status == 403:
                 raise SourceError("forbidden", f"HTTP 403 from {url}")
+            if response.status in (429, 503):
+                wait = _retry_after(response.headers.get("Retry-After"))
+                raise RateLimitedError(f"HTTP {response.status} from {url}", wait)
             if response.status != 200:
                 raise SourceError("http_error", f"HTTP {response.status} from {url}")
             body = await response.read()

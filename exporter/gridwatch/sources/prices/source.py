@@ -22,7 +22,7 @@ from gridwatch.core.source import SourceContext, SourceError, SourceKey
 from gridwatch.sources.prices import elprisetjustnu, nordpool
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.config import PricesConfig
-from gridwatch.sources.prices.http import USER_AGENT, NotPublishedError
+from gridwatch.sources.prices.http import USER_AGENT, NotPublishedError, RateLimitedError
 from gridwatch.sources.prices.slots import DayPrices
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 KIND = "prices"
 CET = ZoneInfo("Europe/Berlin")  # publication times are quoted in CET/CEST
 _ERROR_BACKOFF = 60.0
+_MAX_RETRY_AFTER = 6 * 3600.0  # a provider's Retry-After is honoured up to this
 
 Fetcher = Callable[..., Awaitable[DayPrices]]
 _FETCHERS: dict[str, Fetcher] = {
@@ -73,6 +74,7 @@ class PriceSource:
         self._session: aiohttp.ClientSession | None = None
         self._last_error: SourceError | None = None
         self._failing: set[str] = set()  # providers whose last answer was an error
+        self._asked_to_wait = 0.0  # the longest Retry-After in the answers about one day
 
     # -- scheduling -----------------------------------------------------------------------------
 
@@ -102,16 +104,17 @@ class PriceSource:
         error: SourceError | None = None
         due = self.due_days(at)
         for day in due:
+            self._asked_to_wait = 0.0
             try:
                 prices = await self._fetch(day)
             except NotPublishedError:
                 self._failures.pop(day, None)
-                self._next_try[day] = at + self.config.retry_interval
+                self._next_try[day] = at + self._wait(self.config.retry_interval)
                 continue
             except SourceError as exc:
                 self._failures[day] += 1
                 backoff = _ERROR_BACKOFF * 2 ** (self._failures[day] - 1)
-                self._next_try[day] = at + min(backoff, self.config.retry_interval)
+                self._next_try[day] = at + self._wait(min(backoff, self.config.retry_interval))
                 error = error or exc
                 continue
             self._failures.pop(day, None)
@@ -133,6 +136,10 @@ class PriceSource:
                 tomorrow_known=self.book.has(tomorrow),
             )
             ctx.success(self.key, status, duration)
+
+    def _wait(self, planned: float) -> float:
+        """The planned pause, or longer when a provider said so (Retry-After, at most 6 h)."""
+        return max(planned, min(self._asked_to_wait, _MAX_RETRY_AFTER))
 
     async def _fetch(self, day: dt.date) -> DayPrices:
         """Ask each provider in order; the first with the day wins.
@@ -164,6 +171,8 @@ class PriceSource:
                 continue
             except SourceError as exc:
                 self.fetches[provider, "error"] += 1
+                if isinstance(exc, RateLimitedError):
+                    self._asked_to_wait = max(self._asked_to_wait, exc.retry_after)
                 if provider not in self._failing:  # once per outage, not per retry
                     self._failing.add(provider)
                     log.warning("price provider %s failed (%s); trying the next one", provider, exc)
