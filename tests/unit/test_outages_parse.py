@@ -219,10 +219,3 @@ def test_any_answer_parses_or_is_a_format_error(payload: object) -> None:
         return
     for day in days.values():
         assert all(w.end > w.start for w in day.windows)
-
-
-def test_every_configurable_operator_has_a_provider() -> None:
-    from gridwatch.sources.outages.config import OPERATORS
-    from gridwatch.sources.outages.providers import PROVIDERS
-
-    assert set(OPERATORS) == set(PROVIDERS)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from gridwatch.config_types import Duration, Strict
-
-# Operators gridwatch can read; each name is one module in gridwatch.sources.outages.providers.
-OPERATORS = ("be-svitlo",)
+from gridwatch.sources.outages.providers import PROVIDERS
 
 
 class OutagesConfig(Strict):
@@ -29,8 +27,9 @@ class OutagesConfig(Strict):
     @field_validator("operator")
     @classmethod
     def _known_operator(cls, value: str) -> str:
-        if value not in OPERATORS:
-            raise ValueError(f"unknown operator {value!r} (known: {', '.join(OPERATORS)})")
+        # Looked up at validation time: registering a provider is all a new operator needs.
+        if value not in PROVIDERS:
+            raise ValueError(f"unknown operator {value!r} (known: {', '.join(PROVIDERS)})")
         return value
 
     @field_validator("queue", mode="before")

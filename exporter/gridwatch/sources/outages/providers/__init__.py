@@ -1,7 +1,7 @@
 """Operators that publish outage schedules: one module each, registered in ``PROVIDERS``.
 
-A second operator (YASNO, DTEK, …) is one new module implementing ``OutageProvider`` plus one
-line here and its name in ``config.OPERATORS``.
+A second operator (YASNO, DTEK, …) is one new module implementing ``OutageProvider`` plus its
+line here; ``outages.operator`` in the config accepts exactly the names registered here.
 """
 
 from __future__ import annotations
