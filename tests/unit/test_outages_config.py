@@ -29,6 +29,7 @@ def test_defaults() -> None:
         ({"queue": "5.2", "typical_load_watts": 0}, "outages.typical_load_watts", "greater"),
         ({"queue": "5.2", "qeue": "5.1"}, "outages.qeue", "unknown key"),
         ({}, "outages.queue", "required"),
+        ({"queue": "5.2", "interval": "1h", "stale_after": "30m"}, "outages", "at least interval"),
     ],
 )
 def test_invalid_values_name_the_key(section: dict[str, Any], path: str, words: str) -> None:

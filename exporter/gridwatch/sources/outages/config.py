@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict
 from gridwatch.sources.outages.providers import PROVIDERS
@@ -46,6 +46,16 @@ class OutagesConfig(Strict):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _keeps_between_downloads(self) -> OutagesConfig:
+        if self.stale_after < self.interval:
+            # Otherwise the schedule would vanish between two good downloads.
+            raise ValueError(
+                f"stale_after ({self.stale_after:g}s) must be at least interval "
+                f"({self.interval:g}s)"
+            )
+        return self
 
     @property
     def device(self) -> str:
