@@ -57,3 +57,13 @@ def test_project_copies_and_demo_frames_equal_the_shared_captures() -> None:
         assert copy.read_bytes() == shared[copy.name].read_bytes(), copy.name
     assert JK02_24S_V10_08.cell_info == shared["aiobmsble_JK02_24S_cell.bin"].read_bytes()
     assert JK02_32S_V19_27.device_info == shared["aiobmsble_JK02_32S_v19_27_dev.bin"].read_bytes()
+
+
+def test_settings_frame_comes_first_each_frame_in_its_own_notifications() -> None:
+    frames = BY_ID["jk02_32s_v19.04_absent_sensors"].frames()
+    assert frames.settings[4] == 0x01  # a real settings frame (batmon-ha issue 377)
+    notifications = JkPack("A", "JK", frames).on_write(CMD_96).notifications
+    stream = b"".join(notifications)
+    assert stream == AT_JUNK + frames.settings + AT_JUNK + frames.cell_info
+    # The cell frame's header opens a notification, as aiobmsble's assembler needs it to.
+    assert any(n.startswith(AT_JUNK + frames.cell_info[:16]) for n in notifications)

@@ -1,7 +1,8 @@
 """A JK BMS as its BLE UART module presents it: commands in on ffe1, captured frames out.
 
-The pack answers 0x97 (device info, then the "ready" ACK) and 0x96 (cell info) by replaying real
-frames in BLE-sized notifications, as the module's UART bridge does. Faults a user meets in the
+The pack answers 0x97 (device info, then the "ready" ACK) and 0x96 (the settings frame where one
+was captured, then cell info) by replaying real frames in BLE-sized notifications, as the module's
+UART bridge does; each frame starts a new notification. Faults a user meets in the
 field can be switched on: out of range, pairing required (firmware 19.30+), a connection that
 drops in the middle of a frame.
 """
@@ -30,6 +31,7 @@ class JkFrames:
     device_info: bytes
     cell_info: bytes
     ack: bytes = READY_ACK + AT_JUNK
+    settings: bytes = b""  # the 0x01 frame a JK sends before cell info, where one was captured
 
     @property
     def ack_attached(self) -> bool:
@@ -87,8 +89,10 @@ class JkPack:
                 stream += self.frames.ack
             return Response(chunks(stream, self.chunk_size))
         if command == CMD_CELL_INFO:
-            pieces = chunks(AT_JUNK + self.frames.cell_info, self.chunk_size)
+            settings = self.frames.settings
+            first = chunks(AT_JUNK + settings, self.chunk_size) if settings else []
+            cell = chunks(AT_JUNK + self.frames.cell_info, self.chunk_size)
             if self.drop_mid_frame:
-                return Response(pieces[: len(pieces) // 2], disconnect=True)
-            return Response(pieces)
+                return Response(first + cell[: len(cell) // 2], disconnect=True)
+            return Response(first + cell)
         return Response([])
