@@ -9,12 +9,14 @@ they are never stale, so staleness is tested separately on a clock that follows 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gridwatch.sim.inverter import InverterDevice
 from gridwatch.sim.inverter_modbus import ModbusInverterServer
@@ -22,7 +24,7 @@ from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import Samples, value
 from tests.integration.conftest import Running
-from tests.integration.outages_harness import HOUR, Harness, Q, harness, polls, serve
+from tests.integration.outages_harness import HOUR, TODAY, Harness, P, Q, harness, polls, serve
 
 pytestmark = pytest.mark.integration
 CAPACITY_WH = 5120.0
@@ -145,3 +147,38 @@ async def test_a_silent_inverter_takes_the_estimate_away_not_the_plan(
     assert (
         value(s, "gridwatch_outage_schedule_next_outage_start_timestamp_seconds", **Q) == start_at
     )
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+RULES = Path(__file__).resolve().parents[2] / "prometheus" / "rules" / "outages.yml"
+
+
+def _documented(text: str, pattern: str) -> set[str]:
+    return set(re.findall(pattern, text))
+
+
+async def test_the_documented_metric_names_are_the_exported_ones(
+    h: Harness, inverter: ModbusInverterServer
+) -> None:
+    serve(h, "several_windows_5.2_2026-11-20.json")
+    h.clock.set("2026-11-20T16:00")
+    gw = await start(h, inverter)
+    h.operator.set_days("5.2", {date(2026, 11, 20): [("18:00", "20:00")], date(2026, 11, 21): []})
+    # Every series at once: a change seen, a battery, an approval stamp, an outage ahead.
+    s = await gw.wait_for(
+        "a change and the battery",
+        lambda s: value(s, P + "changes_total", **Q) == 1 and value(s, MARGIN, **Q) is not None,
+    )
+    assert value(s, P + "approved_timestamp_seconds", **TODAY) is not None
+    exported = {name for name, _ in s if name.startswith("gridwatch_outage_")}
+
+    metrics_md = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    section = metrics_md.split("\n## Outages", 1)[1].split("\n## ", 1)[0]
+    assert _documented(section, r"`(gridwatch_outage_\w+)`") == exported
+    outages_md = (DOCS / "outages.md").read_text(encoding="utf-8")
+    assert _documented(outages_md, r"\b(gridwatch_outage_\w+)") <= exported
+
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"][0]["rules"]
+    recorded = {rule["record"] for rule in rules}
+    for text in (section, outages_md):
+        assert _documented(text, r"(gridwatch:outage_\w+)") == recorded
