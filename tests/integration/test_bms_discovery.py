@@ -127,3 +127,17 @@ async def test_rescan_adds_new_packs_and_keeps_user_names(
         ("gridwatch_source_up", frozenset({("source", "bms_scan"), ("device", "bluetooth")}))
     )
     assert scan_up == 1
+
+
+async def test_scan_bms_save_refuses_a_broken_devices_file(
+    bt: FakeBluetooth, tmp_path: Path
+) -> None:
+    add_world(bt)
+    devices = tmp_path / "bms-devices.yml"
+    broken = "devices:\n  - name: garage\n    address: not-an-address\n"
+    devices.write_text(broken, encoding="utf-8")
+
+    code, _, err = await scan_bms("--duration", "1", "--save", "--devices-file", str(devices))
+    assert code == 2
+    assert str(devices) in err and "devices[0]: address" in err
+    assert devices.read_text(encoding="utf-8") == broken  # the user's file is left as it was
