@@ -1,0 +1,241 @@
+"""The worker: performs the outbox's jobs — plug switches first, then the message.
+
+Two loops share the outbox. The actions loop switches plugs as soon as a job arrives, so a
+Telegram outage never delays load shedding. The notify loop sends messages oldest first (so
+"grid restored" never overtakes "grid lost"), each after its job's switches are done and
+reported; a retryable failure waits with exponential backoff and jitter, never sooner than the
+peer's ``retry_after``; a failure that cannot succeed, or work older than ``retry_max_age``, is
+dead-lettered: logged, counted, kept in the outbox until pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from gridwatch.receiver.config import ReceiverConfig
+from gridwatch.receiver.metrics import ReceiverStats
+from gridwatch.receiver.model import PlugResult
+from gridwatch.receiver.outbox import Job, Outbox, Step
+from gridwatch.receiver.ports import DeliveryError, Notifier, PlugActions
+
+log = logging.getLogger(__name__)
+
+# A plug integration has its own short timeouts; this only guards the worker against a hang.
+SWITCH_GUARD_SECONDS = 60.0
+PRUNE_EVERY_SECONDS = 600.0
+LOOP_ERROR_PAUSE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    initial: float = 2.0
+    maximum: float = 300.0
+    max_age: float = 86_400.0
+    jitter: float = 0.2  # up to +20 %: many receivers' retries do not line up
+
+    @classmethod
+    def from_config(cls, config: ReceiverConfig) -> RetryPolicy:
+        return cls(config.retry_initial, config.retry_max, config.retry_max_age)
+
+    def delay(self, attempt: int, retry_after: float | None, rnd: float) -> float:
+        """Seconds before try ``attempt + 1`` after the ``attempt``-th failure (1-based).
+
+        Jitter only lengthens the wait, so a peer's retry_after is always honoured."""
+        if retry_after is not None and retry_after > 0:
+            base = retry_after
+        else:
+            base = min(self.maximum, self.initial * 2 ** min(attempt - 1, 30))
+        return base * (1 + self.jitter * rnd)
+
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Worker:
+    def __init__(
+        self,
+        outbox: Outbox,
+        stats: ReceiverStats,
+        *,
+        notifier: Notifier | None,
+        plugs: PlugActions | None,
+        policy: RetryPolicy = RetryPolicy(),
+        retention: float = 172_800.0,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._outbox = outbox
+        self._stats = stats
+        self._notifier = notifier
+        self._plugs = plugs
+        self._policy = policy
+        self._retention = retention
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._actions_wake = asyncio.Event()
+        self._notify_wake = asyncio.Event()
+        self._last_prune: float | None = None
+
+    def wake(self) -> None:
+        """New work in the outbox (called by the webhook after its commit)."""
+        self._actions_wake.set()
+
+    async def run(self) -> None:
+        """Both loops, until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._actions_loop())
+            group.create_task(self._notify_loop())
+
+    async def run_once(self) -> float | None:
+        """Everything due now; returns when the next retry is due (None: nothing waits).
+
+        The loops are made of these; tests drive it directly with a fake clock."""
+        await self.run_actions()
+        return await self.run_notify()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def _actions_loop(self) -> None:
+        while True:
+            self._actions_wake.clear()
+            try:
+                await self.run_actions()
+                self._prune_if_due()
+            except Exception:  # e.g. the state file cannot be written: keep going, retry later
+                log.exception("receiver actions failed; trying again shortly")
+                await asyncio.sleep(LOOP_ERROR_PAUSE_SECONDS)
+                self._actions_wake.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._actions_wake.wait(), PRUNE_EVERY_SECONDS)
+
+    async def run_actions(self) -> None:
+        for job in self._outbox.awaiting_actions():
+            await self._act(job)
+            self._notify_wake.set()
+
+    async def _act(self, job: Job) -> None:
+        if not job.planned:
+            self._outbox.plan(job.id, self._plan(job))
+        previous_on = False
+        for step in self._outbox.steps(job.id):
+            if not step.done:
+                if step.on and previous_on and self._plugs is not None:
+                    await self._sleep(self._plugs.stagger_seconds)
+                result = await self._switch(step)
+                self._outbox.step_done(job.id, step.seq, result)
+                self._stats.plug_switches[result.outcome] += 1
+                if result.outcome != "ok":
+                    log.warning("plug %s: %s %s", step.plug, result.outcome, result.detail)
+            previous_on = step.on
+        self._outbox.actions_finished(job.id)
+
+    def _plan(self, job: Job) -> list[tuple[str, bool]]:
+        if self._plugs is None:
+            return []
+        switches: list[tuple[str, bool]] = []
+        for alert in job.notification.alerts:
+            try:
+                switches += self._plugs.plan(alert)
+            except Exception:  # a rule bug must not stop the message going out
+                log.exception("planning plug actions for %s failed", alert.name)
+        return switches
+
+    async def _switch(self, step: Step) -> PlugResult:
+        if self._plugs is None:  # planned before a restart that removed the plug config
+            return PlugResult(step.plug, step.on, "error", "no plug integration configured")
+        try:
+            return await asyncio.wait_for(
+                self._plugs.switch(step.plug, step.on), SWITCH_GUARD_SECONDS
+            )
+        except TimeoutError:
+            return PlugResult(step.plug, step.on, "offline", "timed out")
+        except Exception as exc:  # switch() promises not to raise; stay safe if it does
+            log.exception("switching plug %s failed", step.plug)
+            return PlugResult(step.plug, step.on, "error", type(exc).__name__)
+
+    # -- notifications ------------------------------------------------------------------------
+
+    async def _notify_loop(self) -> None:
+        while True:
+            self._notify_wake.clear()
+            try:
+                due = await self.run_notify()
+            except Exception:
+                log.exception("receiver notifications failed; trying again shortly")
+                due = self._clock() + LOOP_ERROR_PAUSE_SECONDS
+            timeout = None if due is None else max(0.0, due - self._clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._notify_wake.wait(), timeout)
+
+    async def run_notify(self) -> float | None:
+        while (job := self._outbox.next_to_notify()) is not None:
+            if not job.actions_done:
+                return None  # the actions loop wakes us when its switches are reported
+            if job.next_attempt_at > self._clock():
+                return job.next_attempt_at
+            await self._deliver(job)
+        return None
+
+    async def _deliver(self, job: Job) -> None:
+        if self._notifier is None:
+            self._outbox.delivered(job.id, self._clock())
+            return
+        plugs = [step.result for step in self._outbox.steps(job.id) if step.result is not None]
+        try:
+            await self._notifier.notify(job.notification, plugs)
+        except DeliveryError as exc:
+            self._failed(job, str(exc), exc.retryable, exc.retry_after)
+        except Exception as exc:  # a notifier bug: retried like a network error, not lost
+            if job.attempts == 0:
+                log.exception("notifier failed on job %d", job.id)
+            self._failed(job, f"{type(exc).__name__}: {exc}", True, None)
+        else:
+            self._outbox.delivered(job.id, self._clock())
+            self._stats.deliveries["delivered"] += 1
+            if job.attempts:
+                log.info("job %d delivered after %d failed attempt(s)", job.id, job.attempts)
+
+    def _failed(self, job: Job, error: str, retryable: bool, retry_after: float | None) -> None:
+        now = self._clock()
+        attempt = job.attempts + 1
+        what = f"job {job.id} ({job.notification.status} {_names(job)})"
+        if not retryable:
+            self._dead(job, now, f"not retryable: {error}")
+            return
+        next_at = now + self._policy.delay(attempt, retry_after, self._rng())
+        if next_at - job.created > self._policy.max_age:
+            self._dead(job, now, f"gave up after {attempt} attempts: {error}")
+            return
+        self._outbox.retry_later(job.id, next_at, error)
+        self._stats.retries += 1
+        # Once per job at warning; its later retries would flood the log during an outage.
+        level = logging.WARNING if attempt == 1 else logging.DEBUG
+        log.log(level, "%s not delivered (%s); retrying in %.0f s", what, error, next_at - now)
+
+    def _dead(self, job: Job, now: float, reason: str) -> None:
+        self._outbox.dead(job.id, now, reason)
+        self._stats.deliveries["dead_lettered"] += 1
+        log.error("job %d (%s) dead-lettered: %s", job.id, _names(job), reason)
+
+    def _prune_if_due(self) -> None:
+        now = self._clock()
+        if self._last_prune is not None and now - self._last_prune < PRUNE_EVERY_SECONDS:
+            return
+        self._last_prune = now
+        try:
+            self._outbox.prune(now, self._retention)
+        except Exception:
+            log.exception("pruning the outbox failed")
+
+
+def _names(job: Job) -> str:
+    return ", ".join(sorted({a.name or "?" for a in job.notification.alerts}))

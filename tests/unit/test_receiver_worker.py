@@ -1,0 +1,289 @@
+"""The worker over a real outbox: switches then message, retries, dead letters, restarts.
+
+Telegram and Tuya are stood in for by recording implementations of our own seams; a fake clock
+makes backoff and retry_after exact without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from gridwatch.core.statedb import StateDB
+from gridwatch.receiver.metrics import ReceiverStats
+from gridwatch.receiver.model import PlugResult
+from gridwatch.receiver.outbox import Outbox
+from gridwatch.receiver.payload import parse_notification
+from gridwatch.receiver.ports import DeliveryError
+from gridwatch.receiver.worker import RetryPolicy, Worker
+from tests.receiver_fakes import FakeClock, RecordingNotifier, RecordingPlugs, am_payload, griddown
+
+POLICY = RetryPolicy(initial=2.0, maximum=60.0, max_age=3600.0, jitter=0.2)
+
+
+class Rig:
+    """A worker, its outbox file and recorders; ``restart()`` reopens it as a new process would."""
+
+    def __init__(self, path: Path, notifier: RecordingNotifier, plugs: RecordingPlugs) -> None:
+        self.path = path
+        self.clock = FakeClock()
+        self.notifier = notifier
+        self.notifier.clock = self.clock
+        self.plugs = plugs
+        self.stats = ReceiverStats()
+        self._open()
+
+    def _open(self) -> None:
+        self.db = StateDB(self.path)
+        self.outbox = Outbox(self.db)
+        self.worker = Worker(
+            self.outbox,
+            self.stats,
+            notifier=self.notifier,
+            plugs=self.plugs,
+            policy=POLICY,
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            rng=lambda: 0.0,
+        )
+
+    def post(self, data: dict[str, object]) -> int:
+        job = self.outbox.accept(parse_notification(data), self.clock()).job_id
+        assert job is not None
+        return job
+
+    def restart(self, notifier: RecordingNotifier, plugs: RecordingPlugs) -> None:
+        self.db.close()
+        self.notifier, self.plugs = notifier, plugs
+        notifier.clock = self.clock
+        self._open()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return Rig(tmp_path / "receiver.db", RecordingNotifier(), RecordingPlugs(offline={"heater"}))
+
+
+async def test_grid_down_switches_off_then_reports_each_plug(rig: Rig) -> None:
+    rig.post(griddown())
+    assert await rig.worker.run_once() is None
+    assert rig.plugs.switched == [("boiler", False), ("heater", False), ("pump", False)]
+    assert rig.clock.sleeps == []  # shedding is immediate; only switching on is staggered
+    [(notification, results)] = rig.notifier.delivered
+    assert notification.alerts[0].name == "GridDown" and notification.status == "firing"
+    assert [(r.plug, r.on, r.outcome) for r in results] == [
+        ("boiler", False, "ok"),
+        ("heater", False, "offline"),
+        ("pump", False, "ok"),
+    ]
+    assert rig.stats.plug_switches == {"ok": 2, "offline": 1}
+    assert rig.stats.deliveries == {"delivered": 1}
+    assert rig.outbox.counts["done"] == 1 and rig.outbox.counts["pending"] == 0
+
+
+async def test_restore_switches_on_one_by_one_with_the_stagger(rig: Rig) -> None:
+    rig.post(griddown("resolved"))
+    await rig.worker.run_once()
+    assert rig.plugs.switched == [("boiler", True), ("heater", True), ("pump", True)]
+    assert rig.clock.sleeps == [5.0, 5.0]
+    assert rig.notifier.delivered[0][0].status == "resolved"
+
+
+async def test_alerts_without_a_rule_only_send_the_message(rig: Rig) -> None:
+    rig.post(am_payload("am0.25_webhook_v4_firing_truncated.json"))
+    await rig.worker.run_once()
+    assert rig.plugs.switched == []
+    [(notification, results)] = rig.notifier.delivered
+    assert len(notification.alerts) == 2 and results == []
+
+
+async def test_telegram_down_then_up_is_delivered_once_and_never_delays_the_plugs(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, "gridwatch.receiver")
+    down = DeliveryError("telegram unreachable (connection refused)", retryable=True)
+    rig.notifier.failures = [down, down, down]
+    start = rig.clock()
+    rig.post(griddown())
+    due = await rig.worker.run_once()
+    assert len(rig.plugs.switched) == 3  # shed although the message failed
+    waits = []
+    while due is not None:
+        waits.append(due - rig.clock())
+        rig.clock.now = due
+        due = await rig.worker.run_once()
+    assert waits == [2.0, 4.0, 8.0]  # exponential, from retry_initial
+    assert rig.notifier.attempt_times == [start, start + 2, start + 6, start + 14]
+    assert len(rig.notifier.delivered) == 1 and len(rig.plugs.switched) == 3
+    assert rig.stats.retries == 3 and rig.stats.deliveries == {"delivered": 1}
+    failures = [r for r in caplog.records if "not delivered" in r.getMessage()]
+    assert [r.levelno for r in failures] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+
+
+async def test_retry_after_is_honoured(rig: Rig) -> None:
+    rig.notifier.failures = [DeliveryError("429", retryable=True, retry_after=30.0)]
+    start = rig.clock()
+    rig.post(griddown())
+    assert await rig.worker.run_once() == start + 30.0
+    rig.clock.now = start + 29.9
+    assert await rig.worker.run_once() == start + 30.0
+    assert len(rig.notifier.attempts) == 1  # not a moment before the peer allowed
+    rig.clock.now = start + 30.0
+    assert await rig.worker.run_once() is None
+    assert rig.notifier.attempt_times == [start, start + 30.0]
+    assert len(rig.notifier.delivered) == 1
+
+
+def test_backoff_is_capped_and_jitter_only_lengthens() -> None:
+    assert [POLICY.delay(n, None, 0.0) for n in (1, 2, 3, 6, 7, 50)] == [2, 4, 8, 60, 60, 60]
+    assert POLICY.delay(3, None, 1.0) == pytest.approx(8 * 1.2)
+    assert POLICY.delay(1, 45.0, 0.0) == 45.0  # retry_after beats the backoff either way
+    assert POLICY.delay(9, 1.0, 0.5) == pytest.approx(1.1)
+    assert POLICY.delay(1, 0.0, 0.0) == 2.0  # a zero retry_after means "use your own"
+
+
+async def test_a_message_that_can_never_succeed_is_dead_lettered_and_the_next_goes_out(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.notifier.failures = [DeliveryError("400 Bad Request: chat not found", retryable=False)]
+    first = rig.post(griddown())
+    rig.post(griddown("resolved"))
+    assert await rig.worker.run_once() is None
+    assert len(rig.notifier.attempts) == 2
+    assert [n.status for n, _ in rig.notifier.delivered] == ["resolved"]
+    assert rig.stats.deliveries == {"dead_lettered": 1, "delivered": 1}
+    assert rig.outbox.counts == {"pending": 0, "done": 1, "dead": 1}
+    job = rig.outbox.job(first)
+    assert job is not None and "chat not found" in job.last_error
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "dead-lettered" in errors[0].getMessage()
+
+
+async def test_work_older_than_the_max_age_is_given_up(rig: Rig) -> None:
+    rig.notifier.failures = [DeliveryError("502", retryable=True)] * 100
+    rig.post(griddown())
+    due = await rig.worker.run_once()
+    while due is not None:
+        rig.clock.now = due
+        due = await rig.worker.run_once()
+    assert rig.stats.deliveries == {"dead_lettered": 1}
+    assert rig.notifier.delivered == []
+    # The last try came before the hour was up; none after it.
+    assert rig.notifier.attempt_times[-1] - rig.notifier.attempt_times[0] <= 3600
+    assert len(rig.notifier.attempts) == 1 + rig.stats.retries
+
+
+async def test_messages_keep_their_order_while_one_waits(rig: Rig) -> None:
+    rig.notifier.failures = [DeliveryError("429", retryable=True, retry_after=10.0)]
+    rig.post(griddown())
+    rig.post(griddown("resolved"))
+    await rig.worker.run_once()
+    # Both jobs' plugs switched; the restore message waits behind the loss message.
+    assert [on for _, on in rig.plugs.switched] == [False] * 3 + [True] * 3
+    assert rig.notifier.delivered == []
+    rig.clock.now += 10
+    await rig.worker.run_once()
+    assert [n.status for n, _ in rig.notifier.delivered] == ["firing", "resolved"]
+
+
+async def test_a_notifier_bug_is_retried_not_lost(rig: Rig) -> None:
+    rig.notifier.failures = [RuntimeError("template broke")]
+    rig.post(griddown())
+    due = await rig.worker.run_once()
+    assert due is not None and rig.outbox.counts["pending"] == 1
+    rig.clock.now = due
+    await rig.worker.run_once()
+    assert len(rig.notifier.delivered) == 1
+
+
+async def test_restart_mid_switching_resumes_and_delivers_once(rig: Rig) -> None:
+    rig.plugs.block_on = "heater"  # the process stops while this plug is being switched
+    rig.post(griddown())
+    task = asyncio.create_task(rig.worker.run_once())
+    for _ in range(100):
+        await asyncio.sleep(0)
+        if rig.plugs.switched:
+            break
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rig.plugs.switched == [("boiler", False)] and rig.notifier.attempts == []
+
+    notifier, plugs = RecordingNotifier(), RecordingPlugs()
+    rig.restart(notifier, plugs)
+    await rig.worker.run_once()
+    assert plugs.switched == [("heater", False), ("pump", False)]  # boiler was done before
+    [(_, results)] = notifier.delivered
+    assert [r.plug for r in results] == ["boiler", "heater", "pump"]
+    assert rig.outbox.counts["pending"] == 0
+
+    rig.restart(RecordingNotifier(), RecordingPlugs())
+    await rig.worker.run_once()
+    assert rig.notifier.attempts == [] and rig.plugs.switched == []  # nothing twice
+
+
+async def test_restart_while_waiting_to_retry_keeps_the_schedule(rig: Rig) -> None:
+    rig.notifier.failures = [DeliveryError("429", retryable=True, retry_after=20.0)]
+    start = rig.clock()
+    rig.post(griddown())
+    await rig.worker.run_once()
+    notifier = RecordingNotifier()
+    rig.restart(notifier, RecordingPlugs())
+    assert await rig.worker.run_once() == start + 20.0
+    assert notifier.attempts == [] and rig.plugs.switched == []
+    rig.clock.now = start + 20.0
+    await rig.worker.run_once()
+    assert len(notifier.delivered) == 1
+    [(_, results)] = notifier.delivered
+    assert [r.outcome for r in results] == ["ok", "offline", "ok"]  # from before the restart
+
+
+async def test_a_switch_that_raises_or_hangs_is_an_error_result(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gridwatch.receiver.worker.SWITCH_GUARD_SECONDS", 0.05)
+
+    async def broken(plug: str, on: bool) -> PlugResult:
+        if plug == "boiler":
+            raise OSError("socket closed")
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(rig.plugs, "switch", broken)
+    rig.post(griddown())
+    await rig.worker.run_once()
+    [(_, results)] = rig.notifier.delivered
+    assert [(r.plug, r.outcome) for r in results] == [
+        ("boiler", "error"),
+        ("heater", "offline"),
+        ("pump", "offline"),
+    ]
+
+
+async def test_without_integrations_jobs_complete(tmp_path: Path) -> None:
+    outbox = Outbox(StateDB(tmp_path / "receiver.db"))
+    worker = Worker(outbox, ReceiverStats(), notifier=None, plugs=None)
+    outbox.accept(parse_notification(griddown()), 0.0)
+    await worker.run_once()
+    assert outbox.counts == {"pending": 0, "done": 1, "dead": 0}
+
+
+async def test_the_loops_pick_up_new_work_when_woken(tmp_path: Path) -> None:
+    outbox = Outbox(StateDB(tmp_path / "receiver.db"))
+    notifier, plugs = RecordingNotifier(), RecordingPlugs(stagger=0.0)
+    worker = Worker(outbox, ReceiverStats(), notifier=notifier, plugs=plugs)
+    task = asyncio.create_task(worker.run())
+    try:
+        outbox.accept(parse_notification(griddown()), 0.0)
+        worker.wake()
+        async with asyncio.timeout(10):
+            while not notifier.delivered:
+                await asyncio.sleep(0.01)
+        assert len(plugs.switched) == 3
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
