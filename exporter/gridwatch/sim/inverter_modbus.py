@@ -3,7 +3,9 @@
 RTU-over-TCP is what a transparent serial-to-Ethernet gateway in front of the RS232/RS485 port
 looks like. Every read refreshes the requested registers from the device model (pymodbus'
 ``action`` hook), so the scenario and the test's controls apply to the next request. Faults:
-``corrupt_crc`` flips the CRC of RTU replies, ``delay`` holds replies back (timeouts).
+``corrupt_crc`` flips the CRC of RTU replies, ``delay`` holds replies back (timeouts),
+``wrong_function`` answers with another function code (CRC still valid), ``reply_bytes`` sends
+those bytes instead of every reply (garbage, or an RTU frame where Modbus TCP is expected).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from gridwatch.sim.inverter import InverterDevice
+from gridwatch.sources.inverter.rtu import crc16
 
 # pymodbus logs a traceback for requests to unknown device ids; tests make those on purpose.
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
@@ -42,6 +45,8 @@ class ModbusInverterServer:
         self.port: int | None = None
         self.corrupt_crc = False
         self.delay = 0.0
+        self.wrong_function = False
+        self.reply_bytes: bytes | None = None
         self._server: ModbusTcpServer | None = None
 
     async def start(self) -> None:
@@ -94,6 +99,16 @@ class ModbusInverterServer:
         return None
 
     def _trace(self, sending: bool, data: bytes) -> bytes:
-        if sending and self.corrupt_crc and self.framing == "rtu_over_tcp" and len(data) > 2:
+        if not sending:
+            return data
+        if self.reply_bytes is not None:
+            return self.reply_bytes
+        rtu = self.framing == "rtu_over_tcp"
+        if self.wrong_function:
+            at = 1 if rtu else 7  # after the unit (RTU) or the 7-byte MBAP header
+            data = data[:at] + bytes((data[at] ^ 0x07,)) + data[at + 1 :]  # 03 ↔ 04
+            if rtu:
+                data = data[:-2] + crc16(data[:-2])
+        if self.corrupt_crc and rtu and len(data) > 2:
             return data[:-1] + bytes((data[-1] ^ 0xFF,))
         return data

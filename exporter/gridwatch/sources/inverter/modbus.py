@@ -1,7 +1,9 @@
 """Modbus RTU over serial, Modbus TCP and RTU-over-TCP through pymodbus' async clients.
 
-pymodbus drops replies whose CRC does not match and then times out; the raw bytes it received
-are watched (``trace_packet``) so such a timeout is reported as a CRC error, not as silence.
+pymodbus drops replies whose CRC (or unit) does not match and then times out; the raw bytes it
+received are watched (``trace_packet``) so such a timeout is reported as what it was (a CRC error,
+a reply from another unit), not as silence. Modbus TCP bytes that are no MBAP reply to our read
+are kept from pymodbus, whose decoder would otherwise log a traceback and drop the connection.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.framer import FramerType
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.rtu import EXCEPTION_NAMES, READ_HOLDING, crc_ok, response_length
+from gridwatch.sources.inverter.rtu import (
+    EXCEPTION_BIT,
+    EXCEPTION_NAMES,
+    READ_HOLDING,
+    FrameError,
+    crc_ok,
+    parse_read_response,
+    response_length,
+)
 from gridwatch.sources.inverter.transport import ModbusExceptionError
 
 # pymodbus logs every failed connect and timeout; gridwatch reports them through the source's
@@ -46,7 +56,8 @@ class PymodbusTransport:
     def __init__(self, settings: ModbusSettings) -> None:
         self.s = settings
         self.requests = 0
-        self._received = bytearray()  # raw bytes since the last request (RTU framings)
+        self._received = bytearray()  # raw bytes since the last request
+        self._not_mbap: str | None = None  # why the Modbus TCP reply was kept from pymodbus
         self._client: ModbusBaseClient | None = None
 
     def describe(self) -> str:
@@ -80,9 +91,34 @@ class PymodbusTransport:
     def _trace(self, sending: bool, data: bytes) -> bytes:
         if sending:
             self._received.clear()
+            self._not_mbap = None
+            return data
+        # pymodbus passes its whole receive buffer each time (earlier bytes again plus the new
+        # ones) until it can cut a frame from it.
+        if data.startswith(self._received):
+            self._received[:] = data
         else:
             self._received += data
+        if self.s.framing == "tcp" and (why := self._mbap_problem(data)) is not None:
+            self._not_mbap = why
+            return b""  # never a reply to our read: let the request time out cleanly
         return data
+
+    def _mbap_problem(self, data: bytes) -> str | None:
+        """Why ``data`` cannot start a Modbus TCP reply to our read (None: it can, or too short)."""
+        if len(data) < 8:
+            return None
+        protocol, length, function = int.from_bytes(data[2:4]), int.from_bytes(data[4:6]), data[7]
+        if protocol != 0 or not 3 <= length <= 254:
+            hint = ""
+            if crc_ok(data[: response_length(data[:3]) or len(data)]):
+                hint = " (it is an RTU frame: a transparent serial bridge needs rtu_over_tcp)"
+            return f"a reply that is not Modbus TCP{hint}: {data[:12].hex(' ')}"
+        if function not in {self.s.function, self.s.function | EXCEPTION_BIT}:
+            return f"a reply with function {function:#04x} to a read with {self.s.function:#04x}"
+        if function == self.s.function and len(data) >= 9 and length != 3 + data[8]:
+            return f"a reply whose byte count {data[8]} does not fit its length {length}"
+        return None
 
     async def _connected(self) -> ModbusBaseClient:
         if self._client is None:
@@ -124,12 +160,17 @@ class PymodbusTransport:
                 raise SourceError(
                     "disconnected", f"{self.describe()} closed the connection mid-request"
                 ) from None
-            if self._crc_failed():
+            if (bad := self._bad_reply(count)) is not None:
                 raise SourceError(
-                    "crc", f"reply from {self.describe()} failed its CRC check"
+                    bad.reason, f"{self.describe()} sent {bad.message} (read at {start})"
                 ) from None
+            got = ""
+            if self._received:
+                got = f"; the {len(self._received)} bytes received form no reply: "
+                got += bytes(self._received[:16]).hex(" ")
             raise SourceError(
-                "timeout", f"no valid reply from {self.describe()} to a read at {start}: {exc}"
+                "timeout",
+                f"no valid reply from {self.describe()} to a read at {start}: {exc}{got}",
             ) from None
         except ConnectionException as exc:
             await self.close()
@@ -143,17 +184,30 @@ class PymodbusTransport:
             raise ModbusExceptionError(
                 code, f"Modbus exception {code}: {name} reading {count} at {start}"
             )
+        if reply.function_code != self.s.function:
+            raise SourceError(
+                "protocol",
+                f"{self.describe()} answered a read with function {self.s.function:#04x} "
+                f"with function {reply.function_code:#04x}",
+            )
         registers = list(reply.registers)
         if len(registers) != count:
             raise SourceError("protocol", f"asked for {count} registers, got {len(registers)}")
         return registers
 
-    def _crc_failed(self) -> bool:
+    def _bad_reply(self, count: int) -> FrameError | None:
+        """What was wrong with the bytes pymodbus received and silently dropped, if anything."""
         if self.s.framing == "tcp":
-            return False  # MBAP frames have no CRC
+            return None if self._not_mbap is None else FrameError("protocol", self._not_mbap)
         data = bytes(self._received)
         size = response_length(data)
-        return size is not None and len(data) >= size and not crc_ok(data[:size])
+        if size is None or len(data) < size:
+            return None  # nothing, or an incomplete reply: a timeout
+        try:
+            parse_read_response(data[:size], self.s.unit, self.s.function, count)
+        except FrameError as exc:
+            return FrameError(exc.reason, f"a bad reply: {exc.message}")
+        return None
 
     async def close(self) -> None:
         if self._client is not None:
