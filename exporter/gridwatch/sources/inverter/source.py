@@ -103,7 +103,9 @@ class InverterSource:
     async def poll(self) -> InverterReading:
         try:
             reading = await self._read()
-        except (SourceError, asyncio.CancelledError):
+        except BaseException:
+            # Whatever ended the poll (a device fault, the overall timeout, a bug the scheduler
+            # will log), the grid signal must turn unknown rather than keep its last state.
             self._report(None)
             raise
         self._report(reading)
