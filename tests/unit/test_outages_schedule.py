@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
+
+import pytest
 
 from gridwatch.core.statedb import StateDB
 from gridwatch.sources.outages.schedule import (
@@ -135,3 +139,29 @@ def test_tracker_ignores_a_saved_schedule_of_another_queue(tmp_path: Path) -> No
     db.put("outages", "home", {"queue": "5.2", "received_at": "x", "days": {"bad": 1}})
     assert _tracker(db).latest is None  # unreadable: ignored with a warning, never a crash
     db.close()
+
+
+def test_a_state_file_that_fails_costs_only_the_restart_memory(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> StateDB:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    tracker = ScheduleTracker(
+        device="home",
+        queue="5.2",
+        operator="prykarpattyaoblenergo",
+        tz=KYIV,
+        stale_after=6 * 3600,
+        db=broken,
+    )
+    t0 = kyiv("2026-11-20T08:00")
+    tracker.update(schedule(t0, {D20: [("09:00", "12:00")]}))
+    tracker.update(schedule(t0 + 600, {D20: [("09:00", "12:00")]}))
+    assert tracker.update(schedule(t0 + 1200, {D20: [("10:00", "12:00")]})) == [D20]
+    assert tracker.current(t0 + 1300) is not None
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "cannot read the saved outage schedule of home: unable to open database file",
+        "cannot save the outage schedule of home: unable to open database file",
+    ]

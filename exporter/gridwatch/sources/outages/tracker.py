@@ -9,6 +9,7 @@ schedule is loaded from disk) is not a change.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -61,6 +62,7 @@ class ScheduleTracker:
         self.changes = 0
         self.last_change: float | None = None
         self.last_changed_days: list[date] = []
+        self._save_error: str | None = None  # the last failure to save, logged once
         self._load()
 
     def current(self, now: float) -> Schedule | None:
@@ -92,9 +94,18 @@ class ScheduleTracker:
     # persistence ---------------------------------------------------------------------------
 
     def _save(self) -> None:
+        # Best effort: a state file that cannot be written costs the restart memory, never the
+        # schedule in use, so the download still counts and the failure is logged once.
         if self._db is None or self.latest is None:
             return
-        self._db().put(NAMESPACE, self.device, self._dump(self.latest))
+        try:
+            self._db().put(NAMESPACE, self.device, self._dump(self.latest))
+        except (sqlite3.Error, OSError) as exc:
+            if str(exc) != self._save_error:
+                log.warning("cannot save the outage schedule of %s: %s", self.device, exc)
+            self._save_error = str(exc)
+        else:
+            self._save_error = None
 
     def _dump(self, schedule: Schedule) -> dict[str, Any]:
         return {
@@ -115,7 +126,11 @@ class ScheduleTracker:
     def _load(self) -> None:
         if self._db is None:
             return
-        data = self._db().get(NAMESPACE, self.device)
+        try:
+            data = self._db().get(NAMESPACE, self.device)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("cannot read the saved outage schedule of %s: %s", self.device, exc)
+            return
         if not isinstance(data, dict):
             return
         try:
