@@ -1,0 +1,169 @@
+"""``TelegramNotifier``: sends each notification to every configured chat (the ``Notifier`` port).
+
+A notification may need several messages (4096-character limit) to several chats. What was
+already sent is remembered per notification (keyed by its alerts' dedup keys), so when the core
+calls ``notify`` again after a retryable failure, only the rest is sent: nobody gets a message
+twice. That memory lives in this process; work retried after a receiver restart starts over.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from gridwatch.receiver.model import Notification, PlugResult
+from gridwatch.receiver.ports import DeliveryError
+from gridwatch.receiver.telegram.client import make_bot, redact
+from gridwatch.receiver.telegram.config import TelegramConfig
+from gridwatch.receiver.telegram.render import messages
+from gridwatch.receiver.telegram.templates import Catalog
+
+log = logging.getLogger(__name__)
+_MAX_PENDING = 1000  # notifications in progress remembered; the oldest are forgotten first
+
+
+@dataclass
+class _Progress:
+    sent: set[tuple[int, int]] = field(default_factory=set)  # (chat, part index)
+    failed: dict[int, str] = field(default_factory=dict)  # chat → why it will never work
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    # PTB 22 gives an int or a timedelta depending on PTB_TIMEDELTA and warns about the int.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def delivery_error(exc: TelegramError, what: str) -> DeliveryError:
+    """Telegram's answer → what the outbox should do with the work."""
+    message = redact(f"{what}: {exc.message}")
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(message, retryable=True, retry_after=retry_after_seconds(exc))
+    if isinstance(exc, BadRequest | Forbidden | InvalidToken | ChatMigrated):
+        return DeliveryError(message, retryable=False)  # the same request can never succeed
+    if isinstance(exc, NetworkError):
+        return DeliveryError(message, retryable=True)  # timeouts, 5xx, connection refused
+    return DeliveryError(message, retryable=True)
+
+
+class TelegramNotifier:
+    def __init__(
+        self,
+        config: TelegramConfig,
+        *,
+        tz: ZoneInfo | str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.catalog = Catalog(config.language)
+        zone = config.timezone or tz or "UTC"
+        self.tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+        self._clock = clock
+        self._bot: Bot | None = None
+        self._ready = False
+        self._progress: dict[str, _Progress] = {}
+
+    async def start(self) -> None:
+        """Checks the token with getMe. Telegram being unreachable is not fatal (the first
+        notification tries again); a token Telegram rejects is."""
+        self._bot = make_bot(self.config)
+        try:
+            await self._initialize()
+        except DeliveryError as exc:
+            if not exc.retryable:
+                raise
+            log.warning("Telegram not reachable at start, will retry when sending: %s", exc)
+
+    async def close(self) -> None:
+        if self._bot is not None and self._ready:
+            await self._bot.shutdown()
+        self._bot, self._ready = None, False
+
+    async def _initialize(self) -> Bot:
+        if self._bot is None:
+            raise DeliveryError("TelegramNotifier.start() was not called", retryable=False)
+        if not self._ready:
+            try:
+                await self._bot.initialize()
+            except TelegramError as exc:
+                raise delivery_error(exc, "Telegram getMe") from None
+            self._ready = True
+            log.info(
+                "Telegram bot @%s ready, %d chat(s)", self._bot.username, len(self.config.chat_ids)
+            )
+        return self._bot
+
+    @staticmethod
+    def progress_key(notification: Notification) -> str:
+        return notification.group_key + "|" + ",".join(a.dedup_key for a in notification.alerts)
+
+    def render(self, notification: Notification, plugs: Sequence[PlugResult]) -> list[str]:
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        return messages(
+            notification,
+            plugs,
+            self.catalog,
+            self.tz,
+            now=now,
+            descriptions=self.config.show_descriptions,
+        )
+
+    async def notify(self, notification: Notification, plugs: Sequence[PlugResult]) -> None:
+        bot = await self._initialize()
+        parts = self.render(notification, plugs)
+        key = self.progress_key(notification)
+        progress = self._progress.setdefault(key, _Progress())
+        while len(self._progress) > _MAX_PENDING:
+            del self._progress[next(iter(self._progress))]
+        silent = self.config.silent_resolved and notification.status == "resolved"
+        for chat in self.config.chat_ids:
+            if chat in progress.failed:
+                continue
+            for index, text in enumerate(parts):
+                if (chat, index) in progress.sent:
+                    continue
+                try:
+                    await bot.send_message(
+                        chat,
+                        text,
+                        parse_mode=ParseMode.HTML,
+                        disable_notification=silent,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except TelegramError as exc:
+                    error = delivery_error(exc, f"sendMessage to chat {chat}")
+                    if error.retryable:
+                        raise error from None
+                    # This chat will never take it (bot blocked, chat gone, bad request):
+                    # say so once, and still serve the other chats.
+                    progress.failed[chat] = str(error)
+                    if isinstance(exc, ChatMigrated):
+                        log.warning(
+                            "%s; the group is now chat %s: update chat_ids", error, exc.new_chat_id
+                        )
+                    else:
+                        log.warning("%s", error)
+                    break
+                progress.sent.add((chat, index))
+        del self._progress[key]
+        if progress.failed:
+            raise DeliveryError("; ".join(progress.failed.values()), retryable=False)
