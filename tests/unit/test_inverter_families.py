@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from prometheus_client.core import Metric
 
 from gridwatch.config import parse_config
-from gridwatch.core.families.inverter import InverterFamilies
+from gridwatch.core.families.inverter import GridFamilies, InverterFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
+from gridwatch.energy.grid import GridTracker
 from gridwatch.sim.inverter import InverterDevice
 from gridwatch.sources.inverter.reading import InverterReading
-from gridwatch.sources.inverter.regmap import load_shipped
+from gridwatch.sources.inverter.regmap import load_shipped, shipped_models
 
 
 def samples(families: list[Metric]) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -27,7 +31,17 @@ def scrape(model: str, **overrides: float) -> dict[tuple[str, frozenset[tuple[st
     store.register(SourceKey("inverter", "inv"), 30.0)
     store.success(SourceKey("inverter", "inv"), InverterReading(100.0, model, regmap.decode(full)))
     config = parse_config(
-        {"inverters": [{"name": "inv", "transport": "tcp", "host": "h", "model": model}]}
+        {
+            "inverters": [
+                {
+                    "name": "inv",
+                    "transport": "tcp",
+                    "host": "h",
+                    "model": model,
+                    "battery_capacity_wh": 5120,
+                }
+            ]
+        }
     )
     return samples(list(InverterFamilies(config.inverters)(store, 100.0)))
 
@@ -78,3 +92,52 @@ def test_smx_energy_counters_and_battery_power_from_v_and_i() -> None:
     state = InverterReading(0.0, "smx_ii", regmap.decode(full), 5000.0).battery_state()
     assert state is not None
     assert state.power_watts == -500.0 and state.soc_ratio == 0.4 and state.remaining_wh == 2000.0
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+
+
+def documented_names() -> set[str]:
+    """Metric names in the 'Inverter and grid state' section of docs/metrics.md.
+
+    A table cell may abbreviate: "`gridwatch_inverter_output_voltage_volts` /
+    `_output_current_amperes`" names gridwatch_inverter_output_current_amperes (the short form
+    replaces as many trailing words of the previous full name as it has).
+    """
+    section = DOCS.read_text(encoding="utf-8").split("## Inverter and grid state", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    found: set[str] = set()
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cell = line.split("|")[1]
+        full = ""
+        for token in re.findall(r"`([a-z_]+)`", cell):
+            if token.startswith("gridwatch_"):
+                full = token
+            elif token.startswith("_") and full:
+                words = token.strip("_").split("_")
+                full = "_".join(full.split("_")[: -len(words)] + words)
+            else:
+                continue
+            found.add(full)
+    return found
+
+
+def emitted_names() -> set[str]:
+    """Every sample name the inverter and grid families produce, over all shipped maps."""
+    names: set[str] = set()
+    for model in shipped_models():
+        names |= {name for name, _labels in scrape(model)}
+    tracker = GridTracker(consecutive_polls=1)
+    tracker.observe("inverter", "inv", True, 1.0)
+    tracker.observe("inverter", "inv", False, 2.0)
+    store = StateStore(clock=lambda: 100.0)
+    names |= {s.name for f in GridFamilies(tracker, [])(store, 100.0) for s in f.samples}
+    return names
+
+
+def test_docs_list_exactly_the_metrics_the_code_exports() -> None:
+    documented, emitted = documented_names(), emitted_names()
+    assert emitted - documented == set(), "exported but not in docs/metrics.md"
+    assert documented - emitted == set(), "in docs/metrics.md but never exported"
