@@ -118,8 +118,8 @@ class TuyaCloud:
             code = _code(reply)
             if reply.get("success") is True:
                 return reply.get("result")
-            if code in _TOKEN_CODES and attempt == 0:
-                self._token = None
+            if code in _TOKEN_CODES and attempt == 0 and self._token is not None:
+                self._token.expires_at = 0.0  # renew it (with the refresh token) and try again
                 continue
             raise _error(reply)
         raise AssertionError("unreachable")  # pragma: no cover
