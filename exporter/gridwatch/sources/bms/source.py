@@ -47,6 +47,7 @@ class BatteryFleet:
         self.key = SourceKey(SCAN_KIND, "bluetooth")
         self.staleness = 3 * config.rescan_interval
         self._store = store
+        self._skipped: set[str] = set()  # file entries shadowed by a configured name, warned once
         self.packs: dict[str, PackPoller] = {}
         for device in self._devices():
             self._add(device)
@@ -69,7 +70,23 @@ class BatteryFleet:
                 from_file = load_devices(self.config.devices_file)
             except DevicesFileError as exc:  # the configured packs still work
                 log.error("%s", exc)
-        return combine(self.config.devices, from_file)
+        return self._combine(from_file)
+
+    def _combine(self, from_file: list[BatteryDevice]) -> list[BatteryDevice]:
+        """The packs to poll; says once why a file entry for another pack is not among them."""
+        packs = combine(self.config.devices, from_file)
+        known = {d.address for d in packs} | {d.address for d in self.config.devices}
+        for device in from_file:
+            if device.enabled and device.address not in known | self._skipped:
+                self._skipped.add(device.address)
+                log.warning(
+                    "batteries: %s in %s is not polled: its name %r is taken by a pack in "
+                    "batteries.devices; rename it in the devices file",
+                    device.address,
+                    self.config.devices_file,
+                    device.name,
+                )
+        return packs
 
     def _add(self, device: BatteryDevice) -> None:
         poller = PackPoller(device, self.config)
@@ -128,7 +145,7 @@ class BatteryFleet:
             return []
         for device in added:
             log.info("rescan found battery %s (%s, %s)", device.name, device.address, device.type)
-        for device in combine(self.config.devices, merged):
+        for device in self._combine(merged):
             if device.name not in self.packs:
                 self._add(device)
         reading = ScanReading(time.time(), len(found), len(added))
