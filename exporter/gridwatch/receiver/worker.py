@@ -88,6 +88,7 @@ class Worker:
     def wake(self) -> None:
         """New work in the outbox (called by the webhook after its commit)."""
         self._actions_wake.set()
+        self._notify_wake.set()
 
     async def run(self) -> None:
         """Both loops, until cancelled."""

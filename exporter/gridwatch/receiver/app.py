@@ -1,0 +1,186 @@
+"""Assemble the receiver from a Config: outbox, webhook server, worker, Telegram and Tuya.
+
+The integrations are imported only when configured, so a site without Telegram or Tuya never
+loads their libraries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from gridwatch.config import Config, ConfigError
+from gridwatch.core.statedb import StateDB
+from gridwatch.receiver.config import ReceiverConfig
+from gridwatch.receiver.metrics import ReceiverStats, make_registry
+from gridwatch.receiver.outbox import Outbox
+from gridwatch.receiver.ports import Notifier, PlugActions
+from gridwatch.receiver.webhook import PATH, Webhook, make_app
+from gridwatch.receiver.worker import RetryPolicy, Worker
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "receiver.db"
+
+
+def receiver_settings(config: Config, source: str = "<config>") -> tuple[ReceiverConfig, str]:
+    """The receiver section and its webhook token, or the ConfigError that stops the start."""
+    settings = config.receiver
+    if settings is None:
+        raise ConfigError(source, [("receiver", "missing: the receiver needs this section")])
+    token = settings.resolved_token()
+    if not token:
+        raise ConfigError(
+            source,
+            [
+                (
+                    "receiver.token_file",
+                    "the receiver needs the bearer token Alertmanager sends: set token_file "
+                    "(or token)",
+                )
+            ],
+        )
+    return settings, token
+
+
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Integrations:
+    """What the config asks for; ``closers`` run in reverse order at shutdown."""
+
+    notifier: Notifier | None = None
+    plugs: PlugActions | None = None
+    closers: list[Closer] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in reversed(self.closers):
+            try:
+                await close()
+            except Exception:  # one failing close must not skip the others
+                log.exception("closing a receiver integration failed")
+        self.closers.clear()
+
+
+async def open_integrations(settings: ReceiverConfig) -> Integrations:
+    found = Integrations()
+    try:
+        if settings.tuya is not None:
+            from gridwatch.receiver.tuya.actions import TuyaActions  # noqa: PLC0415
+
+            tuya = TuyaActions(settings.tuya, list(settings.actions))
+            found.closers.append(tuya.close)
+            found.plugs = tuya
+        if settings.telegram is not None:
+            from gridwatch.receiver.telegram.bot import TelegramBot  # noqa: PLC0415
+            from gridwatch.receiver.telegram.notifier import (  # noqa: PLC0415
+                TelegramNotifier,
+            )
+
+            notifier = TelegramNotifier(settings.telegram)
+            await notifier.start()
+            found.closers.append(notifier.close)
+            found.notifier = notifier
+            bot = TelegramBot(settings, found.plugs)
+            await bot.start()
+            found.closers.append(bot.stop)
+    except BaseException:
+        await found.close()
+        raise
+    return found
+
+
+class Receiver:
+    """The webhook server and the worker over one outbox. ``notifier``/``plugs`` default to
+    none; ``run`` passes the configured integrations (tests pass their own)."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        notifier: Notifier | None = None,
+        plugs: PlugActions | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.settings, token = receiver_settings(config)
+        self.db = StateDB(config.site.data_dir / DB_NAME)
+        self.outbox = Outbox(self.db)
+        self.stats = ReceiverStats()
+        self.worker = Worker(
+            self.outbox,
+            self.stats,
+            notifier=notifier,
+            plugs=plugs,
+            policy=RetryPolicy.from_config(self.settings),
+            retention=self.settings.dedup_retention,
+            clock=clock,
+        )
+        self.webhook = Webhook(
+            token=token,
+            outbox=self.outbox,
+            stats=self.stats,
+            max_body_bytes=self.settings.max_body_bytes,
+            on_accepted=self.worker.wake,
+            clock=clock,
+        )
+        self.registry = make_registry(self.stats, self.outbox)
+        self._runner: web.AppRunner | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.settings.listen_address
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+        return f"http://{shown}:{self.port}"
+
+    async def start(self) -> None:
+        pending = self.outbox.counts["pending"]
+        if pending:
+            log.info("resuming %d pending job(s) from %s", pending, self.db.path)
+        self._task = asyncio.create_task(self.worker.run())
+        app = make_app(self.webhook, self.registry)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.listen_address, self.settings.port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        log.info("receiving Alertmanager webhooks on %s%s", self.url, PATH)
+
+    async def stop(self) -> None:
+        """No new work first, then the worker stops where it is (unfinished steps stay in the
+        outbox and resume at the next start)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.db.close()
+
+
+async def run(config: Config) -> None:
+    from gridwatch.app import wait_for_signal  # noqa: PLC0415 (the exporter's sources)
+
+    settings, _ = receiver_settings(config)
+    integrations = await open_integrations(settings)
+    try:
+        receiver = Receiver(config, notifier=integrations.notifier, plugs=integrations.plugs)
+        await receiver.start()
+        try:
+            await wait_for_signal()
+            log.info("shutting down")
+        finally:
+            await receiver.stop()
+    finally:
+        await integrations.close()
