@@ -53,8 +53,9 @@ def get(
 
 
 def test_vendor_map_metrics() -> None:
-    s = scrape("smg_ii", battery_soc=66, output_load=25, battery_current=-9.8)
+    s = scrape("smg_ii", battery_soc=66, output_load=25, battery_current=-9.8, battery_power=-480)
     assert get(s, "gridwatch_inverter_battery_soc_ratio") == 0.66
+    assert get(s, "gridwatch_inverter_battery_power_watts") == -480  # the register, not V × I
     assert get(s, "gridwatch_inverter_output_load_ratio") == 0.25
     assert get(s, "gridwatch_inverter_battery_current_amperes") == -9.8
     assert get(s, "gridwatch_inverter_temperature_celsius", sensor="dc_dc") is not None
@@ -79,8 +80,12 @@ def test_unknown_mode_and_warning_flags() -> None:
 
 
 def test_smx_energy_counters_and_battery_power_from_v_and_i() -> None:
-    s = scrape("smx_ii", pv_energy_total=123.4, charge_stage=2)
+    s = scrape(
+        "smx_ii", pv_energy_total=123.4, charge_stage=2, battery_voltage=52.1, battery_current=-9.8
+    )
     assert get(s, "gridwatch_inverter_energy_joules_total", flow="pv") == 123.4 * 3.6e6
+    # No power register in this map: exported as V × I, discharging stays negative.
+    assert get(s, "gridwatch_inverter_battery_power_watts") == -510.58
     stage = {"status": "charge_stage"}
     assert get(s, "gridwatch_inverter_status", **stage, state="constant_voltage") == 1
     assert get(s, "gridwatch_inverter_status", **stage, state="float") == 0

@@ -55,7 +55,12 @@ _GAUGES: dict[str, tuple[str, str, float]] = {
         "Battery current, + charging, − discharging",
         1,
     ),
-    "battery_power": ("battery_power_watts", "Battery power, + charging, − discharging", 1),
+    "battery_power": (
+        "battery_power_watts",
+        "Battery power, + charging, − discharging (voltage × current where the map has no "
+        "power register)",
+        1,
+    ),
     "battery_soc": ("battery_soc_ratio", "Battery state of charge (0–1)", 0.01),
     "charge_current": ("charge_current_amperes", "Battery charging current by path", 1),
     "charge_power": ("charge_power_watts", "Battery charging power by path", 1),
@@ -179,6 +184,11 @@ class _Families:
                 self._states(self.status, [name, d.spec.name], d)
         if not has_total and strings:
             self.pv_total.add_metric([name], sum(strings))
+        if reading.first("battery_power") is None:
+            # The SMX-II map has no power register; the product keeps dashboards uniform.
+            volts, amps = reading.number("battery_voltage"), reading.number("battery_current")
+            if volts is not None and amps is not None:
+                self.gauges["battery_power"].add_metric([name], round(volts * amps, 3))
 
     @staticmethod
     def _states(family: GaugeMetricFamily, labels: list[str], d: Decoded) -> None:
