@@ -223,3 +223,12 @@ def test_rules_may_only_name_configured_groups_and_plugs() -> None:
         ("actions[1].plugs", "unknown plug 'kettle'"),
     ]
     assert check_rules(None, rules[:1]) == [("actions[0]", "actions need receiver.tuya with plugs")]
+
+
+def test_check_config_refuses_a_rule_for_an_unknown_group() -> None:
+    rule = {"match": {"alertname": "GridDown"}, "groups": ["haevy"]}
+    problems = problems_of({"plugs": [local()]}, [rule])
+    assert problems == {"receiver": "actions[0].groups: unknown group 'haevy' (heavy)"}
+    with pytest.raises(ConfigError) as info:
+        parse_config({"receiver": {"actions": [rule]}}, "site.yml")
+    assert "actions need receiver.tuya" in str(info.value)

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
 from gridwatch.receiver.telegram.config import TelegramConfig
-from gridwatch.receiver.tuya.config import ActionRule, TuyaConfig
+from gridwatch.receiver.tuya.config import ActionRule, TuyaConfig, validate_rules
 
 
 class ReceiverConfig(Strict):
@@ -66,6 +66,7 @@ class ReceiverConfig(Strict):
             raise ValueError("set either token or token_file, not both")
         if self.retry_max < self.retry_initial:
             raise ValueError("retry_max must be ≥ retry_initial")
+        validate_rules(self.tuya, self.actions)  # rules may name only configured groups/plugs
         return self
 
     def resolved_token(self) -> str | None:
