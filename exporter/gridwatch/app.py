@@ -15,6 +15,7 @@ from gridwatch.core.component import Component, ComponentFactory, Runtime
 from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.server import make_app, make_registry
 from gridwatch.core.state import StateStore
+from gridwatch.core.thresholds import component as alert_thresholds
 from gridwatch.sources.bms.component import component as bms
 from gridwatch.sources.homewizard.component import component as homewizard
 from gridwatch.sources.inverter.component import component as inverter
@@ -24,7 +25,14 @@ from gridwatch.sources.prices.component import component as prices
 log = logging.getLogger(__name__)
 
 # Order matters only for derived values: meters first, so cost accounting sees their readings.
-COMPONENTS: tuple[ComponentFactory, ...] = (homewizard, prices, inverter, bms, outages)
+COMPONENTS: tuple[ComponentFactory, ...] = (
+    homewizard,
+    prices,
+    inverter,
+    bms,
+    outages,
+    alert_thresholds,
+)
 
 
 class Exporter:

@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
+from gridwatch.core.thresholds_config import AlertsConfig
 from gridwatch.energy.config import TariffConfig
 from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.sources.bms.config import BatteriesConfig
@@ -136,6 +137,7 @@ class Config(Strict):
     grid: GridConfig = GridConfig()
     batteries: BatteriesConfig | None = None
     outages: OutagesConfig | None = None
+    alerts: AlertsConfig = AlertsConfig()  # thresholds the alert rules read
     receiver: ReceiverConfig | None = None  # read by `gridwatch receiver`, ignored by the exporter
 
     @model_validator(mode="after")
