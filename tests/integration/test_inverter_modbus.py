@@ -186,3 +186,30 @@ async def test_registers_the_unit_lacks_are_skipped_once_logged(
     assert value(s, "gridwatch_inverter_battery_voltage_volts", inverter="smg") is not None
     skipped = [r for r in caplog.records if "illegal data address" in r.getMessage()]
     assert len(skipped) == 1 and "643..643" in skipped[0].getMessage()
+
+
+async def test_own_map_file_is_read_and_exported(
+    start: Start, servers: list[ModbusInverterServer], tmp_path: Path
+) -> None:
+    """A user's model_file (here: three vendor registers, one under a name of its own)."""
+    (tmp_path / "mine.yaml").write_text(
+        "model: my_smg\n"
+        "registers:\n"
+        "  - {name: mains_voltage, address: 202, scale: 0.1, unit: V, metric: mains_voltage}\n"
+        "  - {name: battery_soc, address: 229, type: uint16, unit: '%', metric: battery_soc}\n"
+        "  - {name: heatsink, address: 227, unit: °C, metric: temperature, label: heatsink}\n",
+        encoding="utf-8",
+    )
+    server = await serve(servers, "tcp")
+    server.device.overrides["inverter_temperature"] = 41  # register 227 of the vendor map
+    gw = await start(
+        transport="tcp", host="127.0.0.1", port=server.port, model_file=str(tmp_path / "mine.yaml")
+    )
+    s = await gw.wait_for("values", lambda s: soc(s) is not None)
+    assert soc(s) == 0.66
+    info = [labels for n, labels in s if n == "gridwatch_inverter_info"]
+    assert ("model", "my_smg") in info[0]
+    assert (
+        value(s, "gridwatch_inverter_temperature_celsius", inverter="smg", sensor="heatsink") == 41
+    )
+    assert value(s, "gridwatch_inverter_output_power_watts", inverter="smg") is None  # not mapped
