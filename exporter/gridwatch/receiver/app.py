@@ -69,7 +69,8 @@ class Integrations:
         self.closers.clear()
 
 
-async def open_integrations(settings: ReceiverConfig) -> Integrations:
+async def open_integrations(config: Config) -> Integrations:
+    settings, _ = receiver_settings(config)
     found = Integrations()
     try:
         if settings.tuya is not None:
@@ -79,18 +80,20 @@ async def open_integrations(settings: ReceiverConfig) -> Integrations:
             found.closers.append(tuya.close)
             found.plugs = tuya
         if settings.telegram is not None:
-            from gridwatch.receiver.telegram.bot import TelegramBot  # noqa: PLC0415
             from gridwatch.receiver.telegram.notifier import (  # noqa: PLC0415
                 TelegramNotifier,
             )
 
-            notifier = TelegramNotifier(settings.telegram)
+            notifier = TelegramNotifier(settings.telegram, tz=config.site.timezone)
             await notifier.start()
             found.closers.append(notifier.close)
             found.notifier = notifier
-            bot = TelegramBot(settings, found.plugs)
-            await bot.start()
-            found.closers.append(bot.stop)
+            if settings.telegram.commands:
+                from gridwatch.receiver.telegram.bot import TelegramBot  # noqa: PLC0415
+
+                bot = TelegramBot(settings, found.plugs)
+                await bot.start()
+                found.closers.append(bot.stop)
     except BaseException:
         await found.close()
         raise
@@ -172,8 +175,7 @@ class Receiver:
 async def run(config: Config) -> None:
     from gridwatch.app import wait_for_signal  # noqa: PLC0415 (the exporter's sources)
 
-    settings, _ = receiver_settings(config)
-    integrations = await open_integrations(settings)
+    integrations = await open_integrations(config)
     try:
         receiver = Receiver(config, notifier=integrations.notifier, plugs=integrations.plugs)
         await receiver.start()
