@@ -9,6 +9,7 @@ therefore redacted where they are made (a record factory), whatever logger or ha
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -16,6 +17,10 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from gridwatch.receiver.telegram.config import TelegramConfig
+
+# Time periods as timedelta (PTB 22's future default): without this, every 429 warns that
+# RetryAfter.retry_after will change type. Our code reads both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 REDACTED = "<telegram-token>"
 _secrets: set[str] = set()
@@ -77,4 +82,9 @@ def requests(config: TelegramConfig) -> HTTPXRequest:
 def make_bot(config: TelegramConfig) -> Bot:
     token = config.resolved_token()
     protect_secret(token)
-    return Bot(token, base_url=config.bot_base_url, request=requests(config))
+    return Bot(
+        token,
+        base_url=config.bot_base_url,
+        base_file_url=f"{config.api_base_url}/file/bot",
+        request=requests(config),
+    )
