@@ -11,6 +11,7 @@ from gridwatch.config import ConfigError, load_config, parse_config
 from gridwatch.receiver.telegram.config import TelegramConfig
 
 TOKEN = "7000000001:AAFakeTokenForTestsOnly_0123456789ab"
+OK = {"bot_token": TOKEN, "chat_ids": [1]}
 
 
 def telegram(**section: Any) -> TelegramConfig:
@@ -59,14 +60,14 @@ def test_token_file_is_relative_to_the_config_file(tmp_path: Path) -> None:
         ({"bot_token": TOKEN, "chat_ids": [0]}, "receiver.telegram.chat_ids", "not a chat id"),
         ({"bot_token": TOKEN, "chat_ids": [42, 42]}, "receiver.telegram.chat_ids", "once"),
         ({"bot_token": TOKEN, "chat_ids": ["@me"]}, "receiver.telegram.chat_ids[0]", "integer"),
-        ({"bot_token": TOKEN, "chat_ids": [1], "language": "de"}, "receiver.telegram.language", "'en'"),
-        ({"bot_token": TOKEN, "chat_ids": [1], "api_base_url": "api.telegram.org"},
+        ({**OK, "language": "de"}, "receiver.telegram.language", "'en'"),
+        ({**OK, "api_base_url": "api.telegram.org"},
          "receiver.telegram.api_base_url", "http"),
-        ({"bot_token": TOKEN, "chat_ids": [1], "api_base_url": "http://127.0.0.1:1/bot"},
+        ({**OK, "api_base_url": "http://127.0.0.1:1/bot"},
          "receiver.telegram.api_base_url", "without /bot"),
-        ({"bot_token": TOKEN, "chat_ids": [1], "timezone": "Kyiv"}, "receiver.telegram.timezone", "unknown"),
-        ({"bot_token": TOKEN, "chat_ids": [1], "timeout": "soon"}, "receiver.telegram.timeout", "duration"),
-        ({"bot_token": TOKEN, "chat_ids": [1], "chat_id": 1}, "receiver.telegram.chat_id", "unknown key"),
+        ({**OK, "timezone": "Kyiv"}, "receiver.telegram.timezone", "unknown"),
+        ({**OK, "timeout": "soon"}, "receiver.telegram.timeout", "duration"),
+        ({**OK, "chat_id": 1}, "receiver.telegram.chat_id", "unknown key"),
     ],
 )  # fmt: skip
 def test_invalid_values_name_the_key(section: dict[str, Any], path: str, words: str) -> None:
