@@ -2,14 +2,14 @@
 
 Rules over alert labels choose the plugs (``plan``); ``switch`` drives one plug over its backend
 and reports ok / offline / error instead of raising, so one dead plug never stops the others.
+The worker logs and counts the results; this module only produces them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 
-from gridwatch.receiver.model import Alert, PlugOutcome, PlugResult, PlugState
+from gridwatch.receiver.model import Alert, PlugResult, PlugState
 from gridwatch.receiver.tuya.cloud import CloudError, DeviceState, TuyaCloud
 from gridwatch.receiver.tuya.config import (
     ActionRule,
@@ -19,8 +19,6 @@ from gridwatch.receiver.tuya.config import (
     validate_rules,
 )
 from gridwatch.receiver.tuya.local import LocalClient, SwitchReading
-
-log = logging.getLogger(__name__)
 
 
 class TuyaActions:
@@ -34,7 +32,6 @@ class TuyaActions:
         self._groups = tuya.groups
         self._local = {p.name: LocalClient(p, tuya) for p in tuya.plugs if isinstance(p, LocalPlug)}
         self._cloud = TuyaCloud(tuya.cloud) if tuya.cloud is not None else None
-        self._last: dict[str, tuple[PlugOutcome, str]] = {}
 
     @property
     def stagger_seconds(self) -> float:
@@ -66,7 +63,6 @@ class TuyaActions:
             reading = await self._local[plug].switch(on)
         else:
             reading = await self._cloud_switch(config, on)
-        self._note(plug, reading.outcome, reading.detail, "switch " + ("on" if on else "off"))
         return PlugResult(plug, on, reading.outcome, reading.detail)
 
     async def states(self) -> list[PlugState]:
@@ -124,15 +120,6 @@ class TuyaActions:
         except TimeoutError:
             return SwitchReading(None, "error", "Tuya cloud: no answer in time")
         return SwitchReading(on, "ok")
-
-    def _note(self, plug: str, outcome: PlugOutcome, detail: str, what: str) -> None:
-        """Log a plug's trouble once, when it starts or changes, and its recovery."""
-        previous = self._last.get(plug)
-        self._last[plug] = (outcome, detail)
-        if outcome != "ok" and previous != (outcome, detail):
-            log.warning("plug %s: %s failed: %s: %s", plug, what, outcome, detail)
-        elif outcome == "ok" and previous is not None and previous[0] != "ok":
-            log.info("plug %s: reachable again", plug)
 
 
 def _cloud_reading(plug: CloudPlug, state: DeviceState) -> SwitchReading:
