@@ -1,4 +1,4 @@
-"""Command line: gridwatch run | demo | check-config | pair-homewizard | scan-bms | version."""
+"""Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     _setup_logging(args.log_level or config.exporter.log_level)
     asyncio.run(app.run(config))
+    return EXIT_OK
+
+
+def _cmd_receiver(args: argparse.Namespace) -> int:
+    from gridwatch.receiver import app as receiver_app
+
+    config = load_config(args.config)
+    settings, _ = receiver_app.receiver_settings(config, str(args.config))  # no token: refuse
+    _setup_logging(args.log_level or settings.log_level)
+    asyncio.run(receiver_app.run(config))
     return EXIT_OK
 
 
@@ -102,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-c", "--config", type=Path, required=True, help="YAML config file")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=_cmd_run)
+
+    receiver = sub.add_parser("receiver", help="run the Alertmanager webhook receiver")
+    receiver.add_argument("-c", "--config", type=Path, required=True, help="YAML config file")
+    receiver.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    receiver.set_defaults(func=_cmd_receiver)
 
     check = sub.add_parser("check-config", help="validate a config file (exit 0 valid, 2 invalid)")
     check.add_argument("config", type=Path)
