@@ -252,3 +252,17 @@ async def test_tcp_reconnects_leak_no_sockets(start: Start, peers: Callable[[str
         await peer.server.start()
         await gw.wait_for(f"back {n}", lambda s: up(s) == 1)
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 1
+
+
+@pytest.mark.parametrize(
+    ("served", "configured"), [("rtu_over_tcp", "tcp"), ("tcp", "rtu_over_tcp")]
+)
+async def test_the_wrong_one_of_tcp_and_rtu_over_tcp_is_silence_with_a_hint(
+    start: Start, peers: Callable[[str], Peer], served: str, configured: str
+) -> None:
+    peer = peers(served)
+    wiring = await peer.start()
+    gw = await start(**{**wiring, "transport": configured})
+    s = await gw.wait_for("timeouts", lambda s: errors(s, "timeout") >= 2)
+    assert up(s) == 0 and soc(s) is None
+    assert f"try transport {served}" in await page(gw)

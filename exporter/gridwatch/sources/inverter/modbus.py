@@ -164,10 +164,16 @@ class PymodbusTransport:
                 raise SourceError(
                     bad.reason, f"{self.describe()} sent {bad.message} (read at {start})"
                 ) from None
-            got = ""
             if self._received:
                 got = f"; the {len(self._received)} bytes received form no reply: "
                 got += bytes(self._received[:16]).hex(" ")
+            elif self.s.framing == "serial":
+                got = " (nothing came back: check the wiring, baud rate and unit)"
+            else:
+                # A transparent bridge passes Modbus TCP frames to the inverter, which ignores
+                # them; a Modbus TCP gateway drops RTU frames: either way, silence.
+                other = "rtu_over_tcp" if self.s.framing == "tcp" else "tcp"
+                got = f" (nothing came back: check the unit, or try transport {other})"
             raise SourceError(
                 "timeout",
                 f"no valid reply from {self.describe()} to a read at {start}: {exc}{got}",
