@@ -260,6 +260,27 @@ async def test_midnight_roll_over_and_restart_are_not_changes(h: Harness) -> Non
     assert value(s, P + "changes_total", **Q) == 0
 
 
+async def test_outage_from_yesterday_stays_on_after_yesterday_drops_off(h: Harness) -> None:
+    d20, d21 = date(2026, 11, 20), date(2026, 11, 21)
+    h.operator.set_days("5.2", {d20: [("23:00", "01:00")], d21: [("10:00", "12:00")]})
+    h.clock.set("2026-11-20T23:30")
+    gw = await h.start()
+    s = await polls(gw)
+    assert value(s, P + "outage_active", **Q) == 1
+    # After midnight the operator lists only the new today; the 23:00–01:00 outage goes on.
+    h.clock.set("2026-11-21T00:30")
+    h.operator.set_days("5.2", {d21: [("10:00", "12:00")]})
+    s = await polls(gw, 3)
+    assert value(s, P + "outage_active", **Q) == 1
+    assert value(s, P + "next_outage_end_timestamp_seconds", **Q) == kyiv("2026-11-21T01:00")
+    assert value(s, P + "changes_total", **Q) == 0
+    assert (await api(gw))["active"] is True
+    h.clock.set("2026-11-21T01:30")
+    s = await polls(gw)
+    assert value(s, P + "outage_active", **Q) == 0
+    assert value(s, P + "next_outage_start_timestamp_seconds", **Q) == kyiv("2026-11-21T10:00")
+
+
 @dataclass(frozen=True, slots=True)
 class Battery:
     """A test reading that carries a battery, as BMS packs and inverters do (HasBatteryState)."""

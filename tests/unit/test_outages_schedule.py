@@ -165,3 +165,20 @@ def test_a_state_file_that_fails_costs_only_the_restart_memory(
         "cannot read the saved outage schedule of home: unable to open database file",
         "cannot save the outage schedule of home: unable to open database file",
     ]
+
+
+def test_yesterday_is_carried_over_only_when_the_new_download_lacks_it() -> None:
+    tracker = ScheduleTracker(
+        device="home", queue="5.2", operator="prykarpattyaoblenergo", tz=KYIV, stale_after=6 * 3600
+    )
+    tracker.update(schedule(kyiv("2026-11-20T23:50"), {D20: [("23:00", "01:00")], D21: []}))
+    after_midnight = schedule(kyiv("2026-11-21T00:10"), {D21: []})
+    carried = tracker.carry_over(after_midnight)
+    assert set(carried.days) == {D20, D21}
+    assert carried.active(kyiv("2026-11-21T00:30")) is True
+    listed = schedule(kyiv("2026-11-21T00:10"), {D20: [], D21: []})
+    assert tracker.carry_over(listed) is listed  # the operator's own word on yesterday wins
+    tracker.update(carried)
+    # A day later only the new yesterday comes along: no window reaches two days.
+    later = tracker.carry_over(schedule(kyiv("2026-11-22T00:10"), {D22: []}))
+    assert set(later.days) == {D21, D22}

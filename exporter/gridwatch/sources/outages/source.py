@@ -61,5 +61,6 @@ class OutageSource:
             )
         days = await provider.schedule(queue)
         schedule = Schedule(self._clock(), queue, provider.operator, provider.tz, days)
+        schedule = self.tracker.carry_over(schedule)
         self.tracker.update(schedule)
         return schedule

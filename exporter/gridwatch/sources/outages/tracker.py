@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,20 @@ class ScheduleTracker:
         if latest is None or now - latest.received_at > self.stale_after:
             return None
         return latest
+
+    def carry_over(self, schedule: Schedule) -> Schedule:
+        """``schedule`` plus yesterday's listing from the previous download if it lacks it.
+
+        After midnight the operator lists only today and tomorrow, but a window listed for
+        yesterday (23:00–01:00) is still running: without yesterday it would read as "no
+        outage now". Windows are at most a day long, so yesterday is all that can matter.
+        """
+        previous = self.latest
+        yesterday = schedule.local_date(schedule.received_at) - timedelta(days=1)
+        if previous is None or yesterday in schedule.days or yesterday not in previous.days:
+            return schedule
+        days = {yesterday: previous.days[yesterday], **schedule.days}
+        return replace(schedule, days=days)
 
     def update(self, schedule: Schedule) -> list[date]:
         """Take a fresh download; returns the days that changed (empty: no change)."""
