@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -210,3 +211,29 @@ async def test_an_unreachable_cloud_is_an_error_result(cloud: FakeTuyaCloud) -> 
     assert result.outcome == "error"
     assert "Tuya cloud unreachable" in result.detail
     assert {s.outcome for s in states} == {"error"}
+
+
+async def test_the_fake_cloud_refuses_what_the_real_one_refuses(cloud: FakeTuyaCloud) -> None:
+    async def token_request(client_id: str, t: int, extra: dict[str, str] | None = None) -> Any:
+        target = "/v1.0/token?grant_type=1"
+        headers = {"client_id": client_id, "t": str(t), "sign_method": "HMAC-SHA256"} | (
+            extra or {}
+        )
+        signed = "".join(
+            f"{k}:{headers[k]}\n" for k in headers.get("Signature-Headers", "").split(":") if k
+        )
+        to_sign = f"GET\n{hashlib.sha256(b'').hexdigest()}\n{signed}\n{target}"
+        headers["sign"] = sign(SECRET, client_id, "", str(t), to_sign)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(cloud.url + target, headers=headers) as response,
+        ):
+            return (await response.json()).get("code")
+
+    now = int(time.time() * 1000)
+    assert await token_request("someone-else", now) == 1005
+    assert await token_request(ACCESS_ID, now - 3_600_000) == 1013  # an hour-old request
+    # Signed headers (tinytuya signs Content-type this way) are part of the string to sign.
+    extra = {"Content-type": "application/json", "Signature-Headers": "Content-type"}
+    assert await token_request(ACCESS_ID, now, extra) is None  # accepted
+    assert cloud.token_requests == 1
