@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gridwatch.config import ConfigError, parse_config
 from gridwatch.receiver.app import receiver_settings
@@ -64,3 +66,12 @@ def test_the_receiver_refuses_to_start_without_a_token(tmp_path: Path) -> None:
         assert str(caught.value).startswith("gridwatch.yml: invalid configuration")
     config = parse_config({"receiver": {"token": "abc"}})
     assert receiver_settings(config)[1] == "abc"
+
+
+def test_the_readme_example_is_a_valid_receiver_config(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Alert receiver\n", 1)[1].split("\n## ")[0]
+    [block] = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    (tmp_path / "alertmanager.token").write_text("s3cr3t\n")
+    config = parse_config(yaml.safe_load(block), "README.md", tmp_path)
+    assert receiver_settings(config)[1] == "s3cr3t"
