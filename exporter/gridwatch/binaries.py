@@ -144,6 +144,7 @@ def prometheus_config(
     glob.setdefault("evaluation_interval", "5s")
     if scrape_interval:
         glob["scrape_interval"] = scrape_interval
+        glob.pop("scrape_timeout", None)  # must not exceed the (shorter) interval
     if evaluation_interval:
         glob["evaluation_interval"] = evaluation_interval
     rules = rules_dir or root / "prometheus" / "rules"

@@ -1,0 +1,152 @@
+"""The alert path end to end with the real binaries: the simulated inverter loses the grid, the
+exporter debounces it, the real Prometheus evaluates the shipped GridDown rule, the real
+Alertmanager routes it by the shipped alertmanager.yml to the receiver, which switches tuyamock
+plugs off and sends a Ukrainian message to the fake Bot API; the grid returns and everything is
+undone, plugs staggered. A single bad poll does nothing at all.
+
+Without the Prometheus or Alertmanager binaries the tests skip, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from gridwatch.binaries import alertmanager_binary, prometheus_binary
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+def _need_binaries() -> None:
+    missing = [
+        name
+        for name, found in (
+            ("prometheus", prometheus_binary()),
+            ("prometheus-alertmanager", alertmanager_binary()),
+        )
+        if found is None
+    ]
+    if not missing:
+        return
+    hint = f"apt-get install {' '.join(missing)}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{', '.join(missing)} required in CI ({hint})")
+    pytest.skip(f"{', '.join(missing)} not installed ({hint})")
+
+
+_need_binaries()
+pytest.importorskip("tuyamock", reason="tuyamock (dev dependency) not installed")
+
+from gridwatch.sim.alert_stack import AlertStack  # noqa: E402 (after the skips)
+
+
+async def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 60.0) -> float:
+    """Poll until ``predicate`` holds; returns when it did (monotonic). A hang guard only."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+    return time.monotonic()
+
+
+async def prom_query(stack: AlertStack, expr: str) -> list[dict[str, object]]:
+    assert stack.prometheus is not None
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{stack.prometheus.url}/api/v1/query", params={"query": expr}) as response,
+    ):
+        body = await response.json()
+    assert body["status"] == "success", body
+    result: list[dict[str, object]] = body["data"]["result"]
+    return result
+
+
+async def wait_prom(stack: AlertStack, what: str, expr: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await prom_query(stack, expr):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what} ({expr})")
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[AlertStack]:
+    async with AlertStack(tmp_path) as running:
+        # Grid up is known to Prometheus before anything is tested.
+        await wait_prom(running, "grid up scraped", "gridwatch_grid_up == 1")
+        yield running
+
+
+async def test_grid_loss_sheds_load_and_return_restores_it_staggered(stack: AlertStack) -> None:
+    assert stack.plug_states() == {"boiler": True, "heater": True, "washer": True}
+
+    stack.grid(False)
+    await wait_for(
+        "every heavy plug off",
+        lambda: all(on is False for on in stack.plug_states().values()),
+    )
+    await wait_for("the grid-lost message", lambda: len(stack.messages()) >= 1)
+    lost = stack.messages()[0]
+    # Ukrainian, as configured, and it reports each plug's result.
+    assert "мереж" in lost.lower() or "світл" in lost.lower(), lost
+    for plug in ("boiler", "heater", "washer"):
+        assert plug in lost, lost
+
+    stack.grid(True)
+    await wait_for(
+        "every heavy plug back on",
+        lambda: all(on is True for on in stack.plug_states().values()),
+    )
+    await wait_for("the grid-restored message", lambda: len(stack.messages()) >= 2)
+    restored = stack.messages()[1]
+    assert restored != lost
+    for plug in ("boiler", "heater", "washer"):
+        assert plug in restored, restored
+
+    # Staggered: the plugs did not come back at one instant, and in the configured order.
+    assert stack.receiver is not None
+    assert len(stack.messages()) == 2, stack.messages()
+
+
+async def test_plugs_come_back_one_by_one(stack: AlertStack) -> None:
+    stack.grid(False)
+    await wait_for("plugs off", lambda: all(v is False for v in stack.plug_states().values()))
+    await wait_for("message sent", lambda: len(stack.messages()) >= 1)
+
+    stack.grid(True)
+    turned_on: dict[str, float] = {}
+
+    def record() -> bool:
+        now = time.monotonic()
+        for name, on in stack.plug_states().items():
+            if on and name not in turned_on:
+                turned_on[name] = now
+        return len(turned_on) == 3
+
+    await wait_for("all plugs on", record)
+    order = sorted(turned_on, key=turned_on.__getitem__)
+    assert order == ["boiler", "heater", "washer"]
+    gaps = [turned_on[b] - turned_on[a] for a, b in zip(order, order[1:], strict=False)]
+    # 0.3 s stagger configured; observed gaps include it (never all at the same instant).
+    assert all(gap >= 0.2 for gap in gaps), gaps
+
+
+async def test_a_single_bad_poll_does_nothing(stack: AlertStack) -> None:
+    assert stack.exporter is not None
+    # One poll's worth of no mains: shorter than the debounce of two consecutive polls.
+    stack.grid(False)
+    await asyncio.sleep(0.3)
+    stack.grid(True)
+    # Long enough for a GridDown to have fired: several polls, scrapes and evaluations.
+    await asyncio.sleep(6)
+    assert stack.plug_states() == {"boiler": True, "heater": True, "washer": True}
+    assert stack.messages() == []
+    assert await prom_query(stack, 'ALERTS{alertname="GridDown"}') == []
+    assert await prom_query(stack, "gridwatch_grid_up == 1")
