@@ -23,13 +23,13 @@ def alert_target(labels: Mapping[str, str]) -> str:
     return " ".join(seen)
 
 
-def alert_title(
+def alert_headline(
     catalog: Catalog,
     status: AlertStatus,
     labels: Mapping[str, str],
     annotations: Mapping[str, str],
 ) -> str:
-    """The alert's headline in the catalog's language (escaped); the generic one uses the
+    """The alert's headline in the catalog's language, plain text; the generic one uses the
     summary annotation, then the alert's name."""
     name = labels.get("alertname", "")
     target = alert_target(labels)
@@ -39,9 +39,17 @@ def alert_title(
         key = f"alert.generic.{status}"
         values["summary"] = annotations.get("summary") or name or "alert"
     text = catalog.plain(key, **values)
-    if not target:
-        text = text.rstrip(": ")  # "Battery low: " when the alert names no battery
-    return esc(text)
+    return text if target else text.rstrip(": ")  # "Battery low: " when no battery is named
+
+
+def alert_title(
+    catalog: Catalog,
+    status: AlertStatus,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+) -> str:
+    """``alert_headline``, HTML-escaped."""
+    return esc(alert_headline(catalog, status, labels, annotations))
 
 
 def format_time(moment: datetime, tz: ZoneInfo, now: datetime) -> str:

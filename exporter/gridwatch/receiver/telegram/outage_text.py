@@ -1,0 +1,122 @@
+"""The outage schedule as chat lines, from the exporter's ``GET /api/v1/outages``.
+
+Windows are marked past / now / coming against the exporter's own ``now``, so the marks agree
+with its metrics; "not published" and "no outages" are different lines, as they are in the API.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gridwatch.receiver.telegram.context import Context
+from gridwatch.receiver.telegram.markup import b, esc, i
+from gridwatch.receiver.telegram.queries import PeerError
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, dict) or not isinstance(value.get("utc"), str):
+        return None
+    try:
+        return datetime.fromisoformat(value["utc"].replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _zone(body: dict[str, Any]) -> ZoneInfo | None:
+    """The operator's zone as the exporter reports it (Europe/Kyiv for be-svitlo)."""
+    try:
+        return ZoneInfo(str(body.get("timezone")))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _date_text(day: Any) -> str:
+    try:
+        return date.fromisoformat(str(day)).strftime("%d.%m.%Y")
+    except ValueError:
+        return esc(day)
+
+
+def day_lines(ctx: Context, day: dict[str, Any], now: datetime | None) -> list[str]:
+    when = _date_text(day.get("date"))
+    if not day.get("published"):
+        return [b(ctx.t("schedule.day", date=when)), "  " + ctx.t("schedule.not_published")]
+    windows = [w for w in day.get("windows", []) if isinstance(w, dict)]
+    total = day.get("planned_outage_seconds")
+    if windows and isinstance(total, int | float):
+        head = ctx.t("schedule.day_total", date=when, total=ctx.catalog.duration(total))
+    else:
+        head = ctx.t("schedule.day", date=when)
+    lines = [b(head)]
+    if not windows:
+        return [*lines, "  " + ctx.t("schedule.none_planned")]
+    for window in windows:
+        start, end = _moment(window.get("start")), _moment(window.get("end"))
+        values = {
+            "start": window.get("from", "?"),
+            "end": window.get("to", "?"),
+            "duration": ctx.catalog.duration(float(window.get("seconds") or 0)),
+        }
+        if now is not None and end is not None and end <= now:
+            key = "schedule.window_past"
+        elif now is not None and start is not None and start <= now:
+            key = "schedule.window_now"
+        else:
+            key = "schedule.window_future"
+        lines.append("  " + ctx.t(key, **values))
+    return lines
+
+
+async def fetch(ctx: Context) -> tuple[dict[str, Any] | None, list[str]]:
+    """(the API's answer or None, lines saying why there is none)."""
+    try:
+        body = await ctx.peers.outages()
+    except PeerError as exc:
+        return None, [ctx.t("exporter_down", error=exc)]
+    if body is None:
+        return None, [ctx.t("schedule.not_configured")]
+    if not body.get("available"):
+        return None, [ctx.t("schedule.unavailable"), *_source_trouble(ctx, body)]
+    return body, []
+
+
+def _source_trouble(ctx: Context, body: dict[str, Any]) -> list[str]:
+    source = body.get("source") or {}
+    if source.get("up") is False:
+        error = source.get("error") or {}
+        return [
+            ctx.t("schedule.source_down", error=error.get("reason") or ctx.catalog.plain("unknown"))
+        ]
+    return []
+
+
+async def today_lines(ctx: Context) -> list[str]:
+    """/status: today's windows only; nothing when no schedule is configured."""
+    body, problems = await fetch(ctx)
+    if body is None:
+        configured = problems != [ctx.t("schedule.not_configured")]
+        return problems if configured else []
+    today = body.get("today") or {}
+    lines = day_lines(ctx, today, _moment(body.get("now")))
+    lines[0] = b(ctx.t("status.outages_today", date=_date_text(today.get("date"))))
+    return [*lines, *_source_trouble(ctx, body)]
+
+
+async def schedule_text(ctx: Context) -> list[str]:
+    """/schedule: today and tomorrow (as far ahead as the exporter's API reaches)."""
+    body, problems = await fetch(ctx)
+    if body is None:
+        return problems
+    lines = [b(ctx.t("schedule.title", queue=body.get("queue", "?")))]
+    now = _moment(body.get("now"))
+    for day in (body.get("today"), body.get("tomorrow")):
+        if isinstance(day, dict):
+            lines += ["", *day_lines(ctx, day, now)]
+    lines += ["", *_source_trouble(ctx, body)]
+    fetched = _moment(body.get("fetched_at"))
+    if fetched is not None:
+        when = ctx.clock_time(fetched.timestamp(), _zone(body))
+        lines.append(i(ctx.t("schedule.fetched", time=when)))
+    return [line for n, line in enumerate(lines) if line or (n and lines[n - 1])]
