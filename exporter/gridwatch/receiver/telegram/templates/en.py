@@ -34,6 +34,8 @@ TEXTS: dict[str, str] = {
     "alert.BatteryLow.resolved": "🔋 Battery charged again: {target}",
     "alert.CellImbalance.firing": "🔋 Battery cells out of balance: {target}",
     "alert.CellImbalance.resolved": "✅ Battery cells balanced again: {target}",
+    "alert.BatteryDischarging.firing": "🔋 The battery is discharging: {target}",
+    "alert.BatteryDischarging.resolved": "🔋 The battery no longer discharges: {target}",
     "alert.BatteryWillNotLastOutage.firing": (
         "🪫 The battery will not last the next outage: {target}"
     ),

@@ -32,6 +32,8 @@ TEXTS: dict[str, str] = {
     "alert.BatteryLow.resolved": "🔋 Batteriet är laddat igen: {target}",
     "alert.CellImbalance.firing": "🔋 Battericellerna är i obalans: {target}",
     "alert.CellImbalance.resolved": "✅ Battericellerna är i balans igen: {target}",
+    "alert.BatteryDischarging.firing": "🔋 Batteriet laddas ur: {target}",
+    "alert.BatteryDischarging.resolved": "🔋 Batteriet laddas inte längre ur: {target}",
     "alert.BatteryWillNotLastOutage.firing": "🪫 Batteriet räcker inte nästa avbrott: {target}",
     "alert.BatteryWillNotLastOutage.advice": "Minska lasten eller ladda medan nätet finns.",
     "alert.BatteryWillNotLastOutage.resolved": "✅ Batteriet bör räcka nästa avbrott: {target}",

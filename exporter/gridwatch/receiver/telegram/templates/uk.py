@@ -37,6 +37,8 @@ TEXTS: dict[str, str] = {
     "alert.BatteryLow.resolved": "🔋 Батарея знову заряджена: {target}",
     "alert.CellImbalance.firing": "🔋 Розбаланс комірок батареї: {target}",
     "alert.CellImbalance.resolved": "✅ Комірки батареї знову збалансовані: {target}",
+    "alert.BatteryDischarging.firing": "🔋 Батарея розряджається: {target}",
+    "alert.BatteryDischarging.resolved": "🔋 Батарея більше не розряджається: {target}",
     "alert.BatteryWillNotLastOutage.firing": (
         "🪫 Батареї не вистачить на наступне відключення: {target}"
     ),
