@@ -1,0 +1,242 @@
+"""Grid & phases: per-phase current against the fuse, voltage against 207/253 V, balance."""
+
+from __future__ import annotations
+
+from gridwatch.dashboards.common import GRID, GRID_UID, METER, SITE_VAR, VOLTAGE, M
+from gridwatch.dashboards.model import (
+    Dashboard,
+    Row,
+    Target,
+    config_from,
+    override,
+    phase_overrides,
+    sel,
+    steps,
+)
+from gridwatch.dashboards.panels import bars, pie, stat, timeline, timeseries
+
+PEAK = sel("gridwatch_p1_phase_current_peak_amperes", M)
+CURRENT = f"abs({sel('gridwatch_p1_phase_current_amperes', M)})"
+FUSE_LINE = override(
+    "fuse",
+    color={"mode": "fixed", "fixedColor": "red"},
+    custom__lineStyle={"fill": "dash", "dash": [10, 10]},
+    custom__fillOpacity=0,
+    custom__lineWidth=2,
+)
+LEVEL_LINES = [
+    override(
+        name,
+        color={"mode": "fixed", "fixedColor": colour},
+        custom__fillOpacity=0,
+        custom__lineStyle={"fill": "dash", "dash": [10, 10]},
+    )
+    for name, colour in (("warning", "yellow"), ("critical", "red"))
+]
+# The alert rules' near-fuse level (alerts.phase_near_fuse_ratio), default 0.9 like the rule.
+NEAR_FUSE = f"max({sel('gridwatch_alert_phase_near_fuse_ratio')}) or on() vector(0.9)"
+
+
+def dashboard() -> Dashboard:
+    now = Row(
+        "Now",
+        [
+            stat(
+                "Current per phase",
+                "|I| per phase now (the fuse trips on magnitude, whichever way power flows).",
+                Target(CURRENT, "{{phase}}", instant=True),
+                unit="amp",
+                decimals=1,
+                width=6,
+                overrides=phase_overrides(),
+            ),
+            stat(
+                "Voltage per phase",
+                "Green inside 207–253 V (230 V ± 10 %, EN 50160), red outside.",
+                Target(sel("gridwatch_p1_phase_voltage_volts", M), "{{phase}}", instant=True),
+                unit="volt",
+                decimals=1,
+                thresholds=VOLTAGE,
+                width=6,
+            ),
+            stat(
+                "Power per phase",
+                "Active power per phase; negative while that phase exports.",
+                Target(sel("gridwatch_p1_phase_power_watts", M), "{{phase}}", instant=True),
+                unit="watt",
+                width=6,
+            ),
+            stat(
+                "Max imbalance",
+                "max − min of |I| over the phases. Colours come from the meter's configured "
+                "levels (imbalance_warning_amperes / imbalance_critical_amperes).",
+                Target(sel("gridwatch_p1_phase_imbalance_amperes", M), "{{meter}}", instant=True),
+                Target(
+                    sel("gridwatch_p1_phase_imbalance_warning_amperes", M), "warning", instant=True
+                ),
+                Target(
+                    sel("gridwatch_p1_phase_imbalance_critical_amperes", M),
+                    "critical",
+                    instant=True,
+                ),
+                unit="amp",
+                decimals=1,
+                thresholds=steps((None, "green"), (5, "yellow"), (10, "red")),
+                transformations=[
+                    config_from("B", "threshold1", "yellow"),
+                    config_from("C", "threshold2", "red"),
+                ],
+                width=3,
+            ),
+            stat(
+                "Grid",
+                "Debounced grid state from the inverter and/or the meter.",
+                Target(sel("gridwatch_grid_up"), "grid", instant=True),
+                mappings=GRID,
+                thresholds=steps((None, "red"), (1, "green")),
+                no_value="unknown",
+                width=3,
+            ),
+        ],
+    )
+    phases = Row(
+        "Phases",
+        [
+            timeseries(
+                "Current per phase vs fuse",
+                "|I| per phase with the configured main fuse (fuse_amperes) as a dashed line.",
+                Target(CURRENT, "{{phase}}"),
+                Target(sel("gridwatch_p1_fuse_amperes", M), "fuse"),
+                unit="amp",
+                overrides=[*phase_overrides(), FUSE_LINE],
+                width=18,
+            ),
+            pie(
+                "Phase balance",
+                "Share of |I| per phase now: a big slice is the phase to move loads away from.",
+                Target(CURRENT, "{{phase}}", instant=True),
+                unit="amp",
+                overrides=phase_overrides(),
+            ),
+            timeseries(
+                "Voltage per phase vs 207/253 V",
+                "Voltage per phase; the dashed lines are the 207 V and 253 V limits.",
+                Target(sel("gridwatch_p1_phase_voltage_volts", M), "{{phase}}"),
+                unit="volt",
+                thresholds=VOLTAGE,
+                threshold_style="dashed",
+                overrides=phase_overrides(),
+            ),
+            bars(
+                "Phase load vs fuse",
+                "|I| / fuse per phase; yellow from 80 %, red from the near-fuse alert level.",
+                Target(sel("gridwatch_p1_phase_load_ratio", M), "{{phase}}", instant=True),
+                Target(NEAR_FUSE, "near fuse", instant=True),
+                unit="percentunit",
+                min=0,
+                max=1.2,
+                thresholds=steps((None, "green"), (0.8, "yellow"), (0.9, "red")),
+                transformations=[config_from("B", "threshold2", "red")],
+                width=12,
+                height=8,
+            ),
+            timeseries(
+                "Imbalance",
+                "Phase imbalance over time with the meter's warning and critical levels.",
+                Target(sel("gridwatch_p1_phase_imbalance_amperes", M), "imbalance {{meter}}"),
+                Target(sel("gridwatch_p1_phase_imbalance_warning_amperes", M), "warning"),
+                Target(sel("gridwatch_p1_phase_imbalance_critical_amperes", M), "critical"),
+                unit="amp",
+                overrides=LEVEL_LINES,
+            ),
+            timeseries(
+                "Peak current between scrapes",
+                "Highest |I| among all meter updates (1 s on DSMR 5) — catches short peaks "
+                "a scrape interval would miss.",
+                Target(
+                    f"max_over_time({PEAK}[$__rate_interval])",
+                    "{{phase}}",
+                ),
+                Target(sel("gridwatch_p1_fuse_amperes", M), "fuse"),
+                unit="amp",
+                overrides=[*phase_overrides(), FUSE_LINE],
+            ),
+            timeseries(
+                "Power per phase",
+                "Active power per phase (negative = export).",
+                Target(sel("gridwatch_p1_phase_power_watts", M), "{{phase}}"),
+                unit="watt",
+                overrides=phase_overrides(),
+            ),
+        ],
+    )
+    quality = Row(
+        "Grid quality",
+        [
+            timeseries(
+                "Frequency",
+                "Grid frequency from the meter and from the inverter's mains input.",
+                Target(sel("gridwatch_p1_frequency_hertz", M), "meter {{meter}}"),
+                Target(sel("gridwatch_inverter_mains_frequency_hertz"), "inverter {{inverter}}"),
+                unit="hertz",
+                decimals=2,
+                width=8,
+            ),
+            stat(
+                "Sags / swells (meter lifetime)",
+                "Voltage sags and swells counted by the meter per phase, and power failures.",
+                Target(sel("gridwatch_p1_voltage_sags_total", M), "sags {{phase}}", instant=True),
+                Target(
+                    sel("gridwatch_p1_voltage_swells_total", M), "swells {{phase}}", instant=True
+                ),
+                Target(sel("gridwatch_p1_power_failures_total", M), "power failures", instant=True),
+                Target(
+                    sel("gridwatch_p1_long_power_failures_total", M), "long failures", instant=True
+                ),
+                width=8,
+                height=6,
+            ),
+            stat(
+                "New in the range",
+                "Sags, swells and power failures that happened in the selected time range.",
+                Target(
+                    f"sum(increase({sel('gridwatch_p1_voltage_sags_total', M)}[$__range]))",
+                    "sags",
+                    instant=True,
+                ),
+                Target(
+                    f"sum(increase({sel('gridwatch_p1_voltage_swells_total', M)}[$__range]))",
+                    "swells",
+                    instant=True,
+                ),
+                Target(
+                    f"sum(increase({sel('gridwatch_p1_power_failures_total', M)}[$__range]))",
+                    "failures",
+                    instant=True,
+                ),
+                thresholds=steps((None, "green"), (1, "orange")),
+                decimals=0,
+                width=8,
+                height=6,
+            ),
+            timeline(
+                "Grid presence",
+                "Grid up/down per device that sees it (inverter mains input, P1 meter) and the "
+                "combined state the alerts use.",
+                Target(sel("gridwatch_grid_up"), "grid"),
+                Target(sel("gridwatch_grid_signal_up"), "{{source}} {{device}}"),
+                mappings=GRID,
+                thresholds=steps((None, "red"), (1, "green")),
+            ),
+        ],
+    )
+    return Dashboard(
+        GRID_UID,
+        "gridwatch · Grid & phases",
+        "Per-phase current against the main fuse, voltage against 207/253 V, phase balance, "
+        "peaks between scrapes and the meter's power-quality counters.",
+        [now, phases, quality],
+        [SITE_VAR, METER],
+        time_from="now-6h",
+        refresh="10s",
+    )

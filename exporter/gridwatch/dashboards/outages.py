@@ -1,0 +1,211 @@
+"""Outages: the queue's schedule today/tomorrow, outages against grid-up, battery vs outage."""
+
+from __future__ import annotations
+
+from gridwatch.dashboards.common import GRID, KWH, OUTAGES, QUEUE, SITE_VAR, Q
+from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
+from gridwatch.dashboards.panels import bars, stat, timeline, timeseries
+
+PUBLISHED = mapping({"1": ("published", "green"), "0": ("no information yet", "orange")})
+PLANNED = mapping({"1": ("planned outage", "red"), "0": ("no outage planned", "green")})
+
+
+def dashboard() -> Dashboard:
+    schedule = Row(
+        "Schedule",
+        [
+            stat(
+                "Planned outage now",
+                "Is the queue inside a planned outage window right now?",
+                Target(
+                    sel("gridwatch_outage_schedule_outage_active", Q), "{{queue}}", instant=True
+                ),
+                mappings=PLANNED,
+                thresholds=steps((None, "green"), (1, "red")),
+                no_value="no schedule",
+            ),
+            stat(
+                "Next outage",
+                "Start and end of the outage in progress, else of the next one.",
+                Target(
+                    sel("gridwatch_outage_schedule_next_outage_start_timestamp_seconds", Q)
+                    + " * 1000",
+                    "starts",
+                    instant=True,
+                ),
+                Target(
+                    sel("gridwatch_outage_schedule_next_outage_end_timestamp_seconds", Q)
+                    + " * 1000",
+                    "ends",
+                    instant=True,
+                ),
+                unit="dateTimeAsLocalNoDateIfToday",
+                no_value="none planned",
+                width=6,
+            ),
+            stat(
+                "Starts in / lasts",
+                "Time until the next outage starts (0 while one is on) and how much of it is left.",
+                Target(
+                    sel("gridwatch:outage_next_starts_in_seconds", Q), "starts in", instant=True
+                ),
+                Target(sel("gridwatch:outage_next_remaining_seconds", Q), "to cover", instant=True),
+                unit="s",
+                width=6,
+            ),
+            bars(
+                "Planned outage per day",
+                "Hours of planned outages today and tomorrow (DST-correct).",
+                Target(
+                    sel("gridwatch_outage_schedule_planned_outage_seconds", Q),
+                    "{{day}}",
+                    instant=True,
+                ),
+                unit="s",
+                min=0,
+                max=86400,
+                thresholds=steps((None, "green"), (4 * 3600, "orange"), (8 * 3600, "red")),
+                width=4,
+                height=4,
+            ),
+            stat(
+                "Published",
+                "Has the operator published the day? 'No information' is not 'no outages'.",
+                Target(sel("gridwatch_outage_schedule_day_published", Q), "{{day}}", instant=True),
+                mappings=PUBLISHED,
+                thresholds=steps((None, "orange"), (1, "green")),
+            ),
+        ],
+    )
+    history = Row(
+        "Outages and the grid",
+        [
+            timeline(
+                "Planned outages vs grid",
+                "Planned outage windows of the queue against what the inverter/meter saw: did the "
+                "outage really come, and on time?",
+                Target(sel("gridwatch_outage_schedule_outage_active", Q), "planned {{queue}}"),
+                Target(sel("gridwatch_grid_up"), "grid"),
+                thresholds=steps((None, "green"), (1, "red")),
+                overrides=[
+                    {
+                        "matcher": {"id": "byName", "options": "grid"},
+                        "properties": [
+                            {"id": "mappings", "value": GRID},
+                            {"id": "thresholds", "value": steps((None, "red"), (1, "green"))},
+                        ],
+                    },
+                    {
+                        "matcher": {"id": "byRegexp", "options": "planned.*"},
+                        "properties": [{"id": "mappings", "value": PLANNED}],
+                    },
+                ],
+            ),
+            stat(
+                "Grid changes in the range",
+                "How often the grid went away or came back in the selected range.",
+                Target(f"changes({sel('gridwatch_grid_up')}[$__range])", "changes", instant=True),
+                decimals=0,
+            ),
+            stat(
+                "Grid in this state since",
+                "When the grid last went away or came back (kept across exporter restarts).",
+                Target(
+                    sel("gridwatch_grid_last_change_timestamp_seconds") + " * 1000",
+                    "since",
+                    instant=True,
+                ),
+                unit="dateTimeFromNow",
+                no_value="no change seen yet",
+            ),
+            stat(
+                "Schedule changes in the range",
+                "Downloads whose windows changed for today or later.",
+                Target(
+                    f"increase({sel('gridwatch_outage_schedule_changes_total', Q)}[$__range])",
+                    "{{queue}}",
+                    instant=True,
+                ),
+                decimals=0,
+            ),
+            stat(
+                "Schedule updated",
+                "When the windows last changed, and when the schedule in use was downloaded.",
+                Target(
+                    sel("gridwatch_outage_schedule_last_change_timestamp_seconds", Q) + " * 1000",
+                    "changed",
+                    instant=True,
+                ),
+                Target(
+                    sel("gridwatch_outage_schedule_fetched_timestamp_seconds", Q) + " * 1000",
+                    "fetched",
+                    instant=True,
+                ),
+                unit="dateTimeFromNow",
+                width=8,
+            ),
+        ],
+    )
+    battery = Row(
+        "Battery against the next outage",
+        [
+            stat(
+                "Will the battery last?",
+                "Energy above the reserve minus the energy the rest of the current / next outage "
+                "needs at the typical (else present) load.",
+                Target(sel("gridwatch:outage_battery_will_not_last", Q), "{{queue}}", instant=True),
+                mappings=mapping(
+                    {"0": ("it will last", "green"), "1": ("it will NOT last", "red")}
+                ),
+                thresholds=steps((None, "green"), (1, "red")),
+                width=6,
+            ),
+            stat(
+                "Runtime margin",
+                "Runtime at the present load minus the outage time to cover.",
+                Target(
+                    sel("gridwatch:outage_battery_runtime_margin_seconds", Q),
+                    "{{queue}}",
+                    instant=True,
+                ),
+                unit="s",
+                thresholds=steps((None, "red"), (0, "green")),
+                width=6,
+            ),
+            timeseries(
+                "Energy available vs needed",
+                "Usable battery energy against what the next outage needs.",
+                Target(sel("gridwatch_outage_battery_energy_joules", Q) + " / 3.6e6", "available"),
+                Target(sel("gridwatch_outage_energy_needed_joules", Q) + " / 3.6e6", "needed"),
+                Target(sel("gridwatch_outage_battery_margin_joules", Q) + " / 3.6e6", "margin"),
+                unit=KWH,
+            ),
+            timeseries(
+                "Runtime vs outage",
+                "Battery runtime at the present load against the outage time left to cover.",
+                Target(sel("gridwatch_outage_battery_runtime_seconds", Q), "runtime"),
+                Target(sel("gridwatch:outage_next_remaining_seconds", Q), "outage to cover"),
+                Target(sel("gridwatch_outage_battery_load_watts", Q), "load W"),
+                unit="s",
+                overrides=[
+                    {
+                        "matcher": {"id": "byName", "options": "load W"},
+                        "properties": [
+                            {"id": "unit", "value": "watt"},
+                            {"id": "custom.axisPlacement", "value": "right"},
+                        ],
+                    }
+                ],
+            ),
+        ],
+    )
+    return Dashboard(
+        OUTAGES,
+        "gridwatch · Outages",
+        "The queue's planned outages today and tomorrow, planned windows against the real grid "
+        "state, grid-loss history and whether the battery lasts the next outage.",
+        [schedule, history, battery],
+        [SITE_VAR, QUEUE],
+        time_from="now-24h",
+        refresh="1m",
+    )

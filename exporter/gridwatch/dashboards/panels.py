@@ -1,0 +1,158 @@
+"""Panel kinds with the options gridwatch uses; each returns a `Panel` to place in a `Row`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridwatch.dashboards.model import ALERTMANAGER, ALERTMANAGER_NAME, JSON, Panel, Target
+
+LEGEND = {"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []}
+TOOLTIP = {"mode": "multi", "sort": "desc"}
+REDUCE_LAST = {"values": False, "calcs": ["lastNotNull"], "fields": ""}
+
+
+def stat(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    options = {
+        "reduceOptions": REDUCE_LAST,
+        "orientation": "auto",
+        "textMode": "auto",
+        "colorMode": "value" if kw.get("thresholds") or kw.get("mappings") else "none",
+        "graphMode": kw.pop("graph", "none"),
+        "justifyMode": "auto",
+    }
+    kw.setdefault("width", 4)
+    kw.setdefault("height", 4)
+    return Panel("stat", title, description, list(targets), options=options, **kw)
+
+
+def gauge(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    options = {
+        "reduceOptions": REDUCE_LAST,
+        "showThresholdMarkers": True,
+        "showThresholdLabels": False,
+    }
+    kw.setdefault("width", 4)
+    kw.setdefault("height", 5)
+    return Panel("gauge", title, description, list(targets), options=options, **kw)
+
+
+def bars(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    """Horizontal bar gauge: per-cell voltages, phase load, planned outage hours."""
+    options = {
+        "reduceOptions": REDUCE_LAST,
+        "orientation": kw.pop("orientation", "horizontal"),
+        "displayMode": "gradient",
+        "showUnfilled": True,
+        "valueMode": "color",
+        "namePlacement": "auto",
+        "sizing": "auto",
+        "minVizHeight": 10,
+        "minVizWidth": 0,
+    }
+    return Panel("bargauge", title, description, list(targets), options=options, **kw)
+
+
+def timeseries(
+    title: str, description: str, *targets: Target, style: str = "line", **kw: Any
+) -> Panel:
+    custom: JSON = {
+        "drawStyle": "bars" if style == "bars" else "line",
+        "lineWidth": 1,
+        "fillOpacity": 60 if style == "bars" else 10,
+        "showPoints": "never",
+        "spanNulls": False,
+        "lineInterpolation": "stepAfter" if style == "steps" else "linear",
+        "axisPlacement": "auto",
+        "stacking": {"mode": "none", "group": "A"},
+        "thresholdsStyle": {"mode": kw.pop("threshold_style", "off")},
+    }
+    options = {"legend": LEGEND, "tooltip": TOOLTIP}
+    kw.setdefault("width", 12)
+    kw.setdefault("height", 8)
+    return Panel(
+        "timeseries", title, description, list(targets), custom=custom, options=options, **kw
+    )
+
+
+def timeline(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    """State timeline: grid up/down, planned outages, operating mode, MOSFETs."""
+    options = {
+        "mergeValues": True,
+        "showValue": "never",
+        "alignValue": "left",
+        "rowHeight": 0.9,
+        "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom"},
+        "tooltip": {"mode": "single", "sort": "none"},
+    }
+    kw.setdefault("width", 24)
+    kw.setdefault("height", 6)
+    custom = {"lineWidth": 0, "fillOpacity": 80}
+    return Panel(
+        "state-timeline", title, description, list(targets), custom=custom, options=options, **kw
+    )
+
+
+def pie(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    options = {
+        "reduceOptions": REDUCE_LAST,
+        "pieType": "donut",
+        "displayLabels": ["name", "percent"],
+        "legend": {
+            "showLegend": True,
+            "displayMode": "table",
+            "placement": "right",
+            "values": ["value"],
+        },
+        "tooltip": {"mode": "single", "sort": "none"},
+    }
+    kw.setdefault("width", 6)
+    kw.setdefault("height", 8)
+    return Panel("piechart", title, description, list(targets), options=options, **kw)
+
+
+def barchart(title: str, description: str, *targets: Target, x_field: str, **kw: Any) -> Panel:
+    """Categorical bars from an instant table query: one bar per price slot."""
+    options = {
+        "xField": x_field,
+        "orientation": "vertical",
+        "showValue": "never",
+        "barWidth": 0.9,
+        "groupWidth": 0.7,
+        "xTickLabelRotation": -45,
+        "xTickLabelSpacing": 100,
+        "colorByField": "Value",
+        "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom", "calcs": []},
+        "tooltip": {"mode": "single", "sort": "none"},
+    }
+    kw.setdefault("width", 12)
+    kw.setdefault("height", 8)
+    return Panel("barchart", title, description, list(targets), options=options, **kw)
+
+
+def table(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    options = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    kw.setdefault("width", 12)
+    kw.setdefault("height", 7)
+    return Panel("table", title, description, list(targets), options=options, **kw)
+
+
+def alert_groups(title: str, description: str, **kw: Any) -> Panel:
+    """Alertmanager's current alert groups (the alerts gridwatch's receiver acts on)."""
+    options = {"alertmanager": ALERTMANAGER_NAME, "expandAll": True, "labels": ""}
+    kw.setdefault("width", 12)
+    kw.setdefault("height", 6)
+    return Panel(
+        "alertGroups", title, description, [], options=options, datasource=ALERTMANAGER, **kw
+    )
+
+
+def organize(*keep: str, rename: dict[str, str] | None = None) -> list[JSON]:
+    """Table transformations: join the instant frames and keep only the named columns."""
+    return [
+        {"id": "merge", "options": {}},
+        {
+            "id": "filterFieldsByName",
+            "options": {"include": {"names": list(keep)}},
+        },
+        {"id": "organize", "options": {"renameByName": rename or {}, "indexByName": {}}},
+    ]

@@ -1,0 +1,387 @@
+"""Prices & cost: slot prices today/tomorrow, spot vs total, cost and kWh per period, the
+capacity fee (effektavgift)."""
+
+from __future__ import annotations
+
+from gridwatch.dashboards.common import (
+    AREA,
+    CURRENCY,
+    KWH,
+    METER,
+    MONEY,
+    PRICE,
+    PRICES,
+    SITE_VAR,
+    A,
+    C,
+    M,
+)
+from gridwatch.dashboards.model import (
+    Dashboard,
+    Panel,
+    Row,
+    Target,
+    config_from,
+    override,
+    sel,
+    steps,
+)
+from gridwatch.dashboards.panels import barchart, organize, stat, table, timeseries
+
+PERIODS = ("quarter", "hour", "day", "month")
+
+
+def either(total: str, spot: str, *matchers: str) -> str:
+    """The total-price series when a tariff is configured, else the spot one (same labels)."""
+    return f"{sel(total, *matchers)} or {sel(spot, *matchers)}"
+
+
+def slot_prices(day: str) -> str:
+    return either(
+        "gridwatch_price_slot_total_per_kwh",
+        "gridwatch_price_slot_spot_per_kwh",
+        A,
+        C,
+        f'day="{day}"',
+    )
+
+
+def day_stat(day: str, stat_name: str) -> str:
+    return either(
+        "gridwatch_price_day_total_per_kwh",
+        "gridwatch_price_day_spot_per_kwh",
+        A,
+        C,
+        f'day="{day}"',
+        f'stat="{stat_name}"',
+    )
+
+
+def period_cost(period: str, direction: str = "import") -> str:
+    """Cost in the current local period; full tariff when configured, else spot (never both)."""
+    base = ("gridwatch_energy_period_cost", M, f'direction="{direction}"', f'period="{period}"')
+    total, spot = sel(*base, 'price="total"'), sel(*base, 'price="spot"')
+    return f"sum by (meter, currency) ({total}) or sum by (meter, currency) ({spot})"
+
+
+def slot_chart(day: str, title: str) -> Panel:
+    return barchart(
+        title,
+        f"Price of every quarter hour {day} (total with a tariff, else spot). Green below the "
+        "day's mean, yellow above it, red in the top half between mean and maximum: run heavy "
+        "loads in the green slots (the cheapest 1/2/3 h windows are listed beside).",
+        Target(slot_prices(day), "{{slot}}", instant=True, table=True),
+        Target(day_stat(day, "mean"), "mean", instant=True),
+        Target(f"({day_stat(day, 'mean')} + {day_stat(day, 'max')}) / 2", "high", instant=True),
+        x_field="slot",
+        unit=PRICE,
+        decimals=2,
+        thresholds=steps((None, "green"), (1e9, "yellow"), (2e9, "red")),
+        transformations=[
+            config_from("B", "threshold1", "yellow"),
+            config_from("C", "threshold2", "red"),
+            *organize("slot", "Value"),
+            {"id": "sortBy", "options": {"sort": [{"field": "slot", "desc": False}]}},
+        ],
+        no_value="not published yet",
+    )
+
+
+def _cost_stat(direction: str, title: str, description: str) -> Panel:
+    return stat(
+        title,
+        description,
+        *(Target(period_cost(p, direction), p, instant=True) for p in PERIODS),
+        unit=MONEY,
+        decimals=2,
+        width=6,
+    )
+
+
+def dashboard() -> Dashboard:
+    slots = Row(
+        "Slot prices",
+        [
+            slot_chart("today", "Today ($currency/kWh)"),
+            slot_chart("tomorrow", "Tomorrow ($currency/kWh)"),
+            stat(
+                "Price now ($currency/kWh)",
+                "Spot (excl. VAT), total import price and export compensation of this quarter.",
+                Target(sel("gridwatch_price_spot_per_kwh", A, C), "spot", instant=True),
+                Target(sel("gridwatch_price_total_per_kwh", A, C), "total", instant=True),
+                Target(sel("gridwatch_price_export_per_kwh", A, C), "export", instant=True),
+                unit=PRICE,
+                decimals=2,
+                width=6,
+            ),
+            stat(
+                "Today min / mean / max ($currency/kWh)",
+                "Statistics of today's slot prices (total with a tariff, else spot).",
+                *(Target(day_stat("today", s), s, instant=True) for s in ("min", "mean", "max")),
+                unit=PRICE,
+                decimals=2,
+                width=6,
+            ),
+            stat(
+                "Cheapest window starts",
+                "Start of the cheapest 1, 2 and 3 hour windows in the next 24 h of known prices: "
+                "when to run the dishwasher, washer or EV charger.",
+                Target(
+                    sel("gridwatch_price_cheapest_window_start_timestamp_seconds", A) + " * 1000",
+                    "{{hours}} h",
+                    instant=True,
+                ),
+                unit="dateTimeAsLocalNoDateIfToday",
+                width=6,
+            ),
+            stat(
+                "Cheapest window mean ($currency/kWh)",
+                "Mean price of each cheapest window.",
+                Target(
+                    sel("gridwatch_price_cheapest_window_mean_per_kwh", A, C),
+                    "{{hours}} h",
+                    instant=True,
+                ),
+                unit=PRICE,
+                decimals=2,
+                width=6,
+            ),
+        ],
+    )
+    curve = Row(
+        "Price and running cost",
+        [
+            timeseries(
+                "Spot vs total price ($currency/kWh)",
+                "The spot price and what an imported kWh really cost (fees, tax, VAT), and the "
+                "export compensation, quarter by quarter.",
+                Target(sel("gridwatch_price_spot_per_kwh", A, C), "spot {{area}}"),
+                Target(sel("gridwatch_price_total_per_kwh", A, C), "total {{area}}"),
+                Target(sel("gridwatch_price_export_per_kwh", A, C), "export {{area}}"),
+                style="steps",
+                unit=PRICE,
+                decimals=2,
+            ),
+            timeseries(
+                "Price with running cost today",
+                "Import price (left) and the cost accumulated since local midnight (right axis): "
+                "the earlier P1 tool's 'Spotpris' and 'Ack. Kostnad'.",
+                Target(
+                    either("gridwatch_price_total_per_kwh", "gridwatch_price_spot_per_kwh", A, C),
+                    "price",
+                ),
+                Target(period_cost("day"), "cost today {{meter}}"),
+                style="steps",
+                decimals=2,
+                overrides=[
+                    override("price", unit=PRICE),
+                    {
+                        "matcher": {"id": "byRegexp", "options": "cost today.*"},
+                        "properties": [
+                            {"id": "custom.axisPlacement", "value": "right"},
+                            {"id": "unit", "value": MONEY},
+                        ],
+                    },
+                ],
+            ),
+        ],
+    )
+    cost = Row(
+        "Cost and energy",
+        [
+            _cost_stat(
+                "import",
+                "Cost so far ($currency)",
+                "Money paid for imports in the current local quarter hour, hour, day and month "
+                "(priced at each quarter's own price; DST-correct).",
+            ),
+            _cost_stat(
+                "export",
+                "Export earnings so far ($currency)",
+                "Money earned by exports in the current local periods (with a tariff).",
+            ),
+            stat(
+                "Energy so far",
+                "kWh imported in the current local quarter, hour, day and month.",
+                *(
+                    Target(
+                        sel(
+                            "meter_direction:gridwatch_energy_kwh:period",
+                            M,
+                            'direction="import"',
+                            f'period="{p}"',
+                        ),
+                        p,
+                        instant=True,
+                    )
+                    for p in PERIODS
+                ),
+                unit=KWH,
+                decimals=2,
+                width=6,
+            ),
+            stat(
+                "Bill this month so far ($currency)",
+                "Imports − exports + capacity fee + fixed monthly fees (the recording rule "
+                "meter_currency:gridwatch_energy_bill_month_so_far).",
+                Target(
+                    'meter_currency:gridwatch_energy_bill_month_so_far{meter=~"$meter"}',
+                    "{{meter}}",
+                    instant=True,
+                ),
+                Target(sel("gridwatch_tariff_monthly_fees"), "fixed fees", instant=True),
+                unit=MONEY,
+                decimals=0,
+                width=6,
+            ),
+            timeseries(
+                "Cost per quarter hour ($currency)",
+                "Import cost of each quarter hour (15-minute increase of the cost counter).",
+                Target(
+                    sel(
+                        "meter_direction_currency:gridwatch_energy_cost:increase15m",
+                        M,
+                        'direction="import"',
+                    ),
+                    "{{meter}}",
+                    interval="15m",
+                ),
+                style="bars",
+                unit=MONEY,
+                decimals=2,
+            ),
+            timeseries(
+                "Energy per hour",
+                "kWh imported and exported per hour.",
+                Target(
+                    sel("meter_direction:gridwatch_energy_kwh:increase1h", M),
+                    "{{direction}} {{meter}}",
+                    interval="1h",
+                ),
+                style="bars",
+                unit=KWH,
+            ),
+            timeseries(
+                "Cost per day ($currency)",
+                "Import cost and net cost (import − export earnings) per rolling day.",
+                Target(
+                    sel(
+                        "meter_direction_currency:gridwatch_energy_cost:increase1d",
+                        M,
+                        'direction="import"',
+                    ),
+                    "import {{meter}}",
+                    interval="1d",
+                ),
+                Target(
+                    sel("meter_currency:gridwatch_energy_net_cost:increase1d", M),
+                    "net {{meter}}",
+                    interval="1d",
+                ),
+                style="bars",
+                unit=MONEY,
+                decimals=2,
+            ),
+            timeseries(
+                "Energy per day and month",
+                "kWh imported per rolling day and per rolling 30 days.",
+                Target(
+                    sel("meter_direction:gridwatch_energy_kwh:increase1d", M, 'direction="import"'),
+                    "day {{meter}}",
+                    interval="1d",
+                ),
+                Target(
+                    sel(
+                        "meter_direction:gridwatch_energy_kwh:increase30d", M, 'direction="import"'
+                    ),
+                    "30 days {{meter}}",
+                    interval="1d",
+                ),
+                style="bars",
+                unit=KWH,
+            ),
+            timeseries(
+                "Average price paid ($currency/kWh)",
+                "What imported kWh cost on average over the last hour, against the spot price.",
+                Target(
+                    sel(
+                        "meter_direction_currency:gridwatch_energy_average_price_per_kwh:1h",
+                        M,
+                        'direction="import"',
+                    ),
+                    "paid {{meter}}",
+                ),
+                Target(sel("gridwatch_price_spot_per_kwh", A, C), "spot"),
+                unit=PRICE,
+                decimals=2,
+                width=24,
+            ),
+        ],
+    )
+    capacity = Row(
+        "Capacity fee (effektavgift)",
+        [
+            stat(
+                "This hour so far",
+                "Average import power of the current clock hour: if it beats the lowest counted "
+                "peak it raises this month's fee.",
+                Target(
+                    sel("gridwatch_capacity_current_hour_average_watts", M),
+                    "{{meter}}",
+                    instant=True,
+                ),
+                unit="watt",
+                width=4,
+            ),
+            stat(
+                "Billed power",
+                "Mean of the month's counted peak hours: the power the fee is billed on.",
+                Target(sel("gridwatch_capacity_billed_watts", M), "{{meter}}", instant=True),
+                unit="watt",
+                no_value="no complete hour yet",
+                width=4,
+            ),
+            stat(
+                "Capacity fee this month ($currency)",
+                "The fee so far, incl. VAT.",
+                Target(sel("gridwatch_capacity_fee", M), "{{meter}}", instant=True),
+                unit=MONEY,
+                decimals=0,
+                width=4,
+            ),
+            table(
+                "Counted peak hours this month",
+                "The hours the rule counts (weighted, highest first) and when each started.",
+                Target(sel("gridwatch_capacity_peak_watts", M), "", instant=True, table=True),
+                Target(
+                    sel("gridwatch_capacity_peak_start_timestamp_seconds", M) + " * 1000",
+                    "",
+                    instant=True,
+                    table=True,
+                ),
+                transformations=[
+                    *organize(
+                        "rank",
+                        "Value #A",
+                        "Value #B",
+                        rename={"Value #A": "W", "Value #B": "hour start"},
+                    ),
+                ],
+                overrides=[
+                    override("W", unit="watt"),
+                    override("hour start", unit="dateTimeAsLocal"),
+                ],
+                no_value="no complete hour yet",
+            ),
+        ],
+    )
+    return Dashboard(
+        PRICES,
+        "gridwatch · Prices & cost",
+        "Quarter-hour prices for today and tomorrow, spot vs total, cost and energy per quarter, "
+        "hour, day and month, and the capacity fee.",
+        [slots, curve, cost, capacity],
+        [SITE_VAR, METER, AREA, CURRENCY],
+        time_from="now-24h",
+        refresh="1m",
+    )
