@@ -22,7 +22,8 @@ class ThresholdFamilies:
 
     def __call__(self, store: StateStore, now: float) -> Iterator[Metric]:
         c = self._config
-        for name, key, value in (
+        # (metric name after gridwatch_alert_, config key under alerts:, value)
+        singles = (
             ("battery_low_soc_ratio", "battery_low_soc_ratio", c.battery_low_soc_ratio),
             (
                 "battery_critical_soc_ratio",
@@ -30,12 +31,9 @@ class ThresholdFamilies:
                 c.battery_critical_soc_ratio,
             ),
             ("phase_near_fuse_ratio", "phase_near_fuse_ratio", c.phase_near_fuse_ratio),
-            (
-                "battery_outage_horizon_seconds",
-                "battery_outage_horizon",
-                c.battery_outage_horizon,
-            ),
-        ):
+            ("battery_outage_horizon_seconds", "battery_outage_horizon", c.battery_outage_horizon),
+        )
+        for name, key, value in singles:
             yield GaugeMetricFamily(
                 f"gridwatch_alert_{name}", f"Alert threshold from config (alerts.{key}).", value
             )
