@@ -195,6 +195,7 @@ def dashboard() -> Dashboard:
                 ),
                 width=8,
                 height=6,
+                unit="none",
             ),
             stat(
                 "New in the range",
@@ -218,6 +219,7 @@ def dashboard() -> Dashboard:
                 decimals=0,
                 width=8,
                 height=6,
+                unit="none",
             ),
             timeline(
                 "Grid presence",

@@ -89,6 +89,7 @@ def dashboard() -> Dashboard:
                     f"rate({sel('gridwatch_source_updates_total')}[$__rate_interval]) * 60",
                     "{{source}} {{device}}",
                 ),
+                unit="none",
             ),
             timeseries(
                 "Poll duration",
@@ -120,6 +121,7 @@ def dashboard() -> Dashboard:
                 "Series in one scrape (grows with cells, price slots and devices).",
                 Target(sel("scrape_samples_scraped"), "{{instance}}"),
                 width=10,
+                unit="none",
             ),
             timeseries(
                 "Exporter CPU",
@@ -157,6 +159,7 @@ def dashboard() -> Dashboard:
                     f"increase({sel('gridwatch_price_fetches_total')}[1h])",
                     "{{provider}} {{result}}",
                 ),
+                unit="none",
             ),
             timeseries(
                 "Energy waiting for a price",
@@ -172,6 +175,7 @@ def dashboard() -> Dashboard:
                 Target(sel("gridwatch_energy_counter_resets_total"), "{{meter}}", instant=True),
                 thresholds=steps((None, "green"), (1, "orange")),
                 decimals=0,
+                unit="none",
             ),
         ],
     )

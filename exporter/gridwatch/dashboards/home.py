@@ -122,6 +122,7 @@ def dashboard() -> Dashboard:
                 "Alerts firing in Prometheus right now (details in the alert list below).",
                 Target('count(ALERTS{alertstate="firing"}) or vector(0)', "firing", instant=True),
                 thresholds=steps((None, "green"), (1, "red")),
+                unit="none",
             ),
         ],
     )
@@ -195,6 +196,7 @@ def dashboard() -> Dashboard:
                 Target(f"count({sel('gridwatch_source_up')})", "all", instant=True),
                 links=[link(HEALTH, "gridwatch health")],
                 width=2,
+                unit="none",
             ),
         ],
     )

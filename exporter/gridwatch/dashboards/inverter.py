@@ -208,6 +208,7 @@ def dashboard() -> Dashboard:
                     instant=True,
                 ),
                 thresholds=steps((None, "green"), (1, "red")),
+                unit="none",
             ),
             timeline(
                 "Faults",

@@ -197,7 +197,7 @@ class Variable:
             "label": self.label,
             "datasource": PROMETHEUS,
             "definition": self.query,
-            "query": {"query": self.query, "refId": f"{self.name}-values", "qryType": 1},
+            "query": {"query": self.query, "refId": f"{self.name}-values"},
             "refresh": 2,  # on time-range change: a device added today shows up
             "includeAll": True,
             "multi": True,

@@ -106,6 +106,7 @@ def dashboard() -> Dashboard:
                 "How often the grid went away or came back in the selected range.",
                 Target(f"changes({sel('gridwatch_grid_up')}[$__range])", "changes", instant=True),
                 decimals=0,
+                unit="none",
             ),
             stat(
                 "Grid in this state since",
@@ -127,6 +128,7 @@ def dashboard() -> Dashboard:
                     instant=True,
                 ),
                 decimals=0,
+                unit="none",
             ),
             stat(
                 "Schedule updated",

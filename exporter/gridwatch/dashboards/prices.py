@@ -163,7 +163,7 @@ def dashboard() -> Dashboard:
                 decimals=2,
             ),
             timeseries(
-                "Price with running cost today",
+                "Price with running cost today ($currency)",
                 "Import price (left) and the cost accumulated since local midnight (right axis): "
                 "the earlier P1 tool's 'Spotpris' and 'Ack. Kostnad'.",
                 Target(
