@@ -43,8 +43,10 @@ def dashboard() -> Dashboard:
         [
             stat(
                 "Current per phase",
-                "|I| per phase now (the fuse trips on magnitude, whichever way power flows).",
+                "|I| per phase now (the fuse trips on magnitude, whichever way power flows) and "
+                "the meter's total.",
                 Target(CURRENT, "{{phase}}", instant=True),
+                Target(sel("gridwatch_p1_current_amperes", M), "total", instant=True),
                 unit="amp",
                 decimals=1,
                 width=6,
@@ -61,8 +63,9 @@ def dashboard() -> Dashboard:
             ),
             stat(
                 "Power per phase",
-                "Active power per phase; negative while that phase exports.",
+                "Active power per phase and in total; negative while exporting.",
                 Target(sel("gridwatch_p1_phase_power_watts", M), "{{phase}}", instant=True),
+                Target(sel("gridwatch_p1_power_watts", M), "total", instant=True),
                 unit="watt",
                 width=6,
             ),
