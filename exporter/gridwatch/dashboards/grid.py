@@ -132,7 +132,7 @@ def dashboard() -> Dashboard:
             ),
             bars(
                 "Phase load vs fuse",
-                "|I| / fuse per phase; yellow from 80 %, red from the near-fuse alert level.",
+                "|I| / fuse per phase; red from the near-fuse alert level (default 90 %).",
                 Target(sel("gridwatch_p1_phase_load_ratio", M), "{{phase}}", instant=True),
                 Target(NEAR_FUSE, "near fuse", instant=True),
                 unit="percentunit",
