@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import idle_cost, inverter_reads, push_capture, scrape
+from bench import alert_latency, idle_cost, inverter_reads, push_capture, scrape
 from bench.machine import machine_info
 from bench.report import Result, fmt, load_runs, markdown, write_json
 
@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "push_capture": push_capture.run,
     "idle_cost": idle_cost.run,
     "inverter_reads": inverter_reads.run,
+    "alert_latency": alert_latency.run,
 }
 
 

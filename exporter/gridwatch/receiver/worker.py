@@ -126,18 +126,39 @@ class Worker:
     async def _act(self, job: Job) -> None:
         if not job.planned:
             self._outbox.plan(job.id, self._plan(job))
+        steps = self._outbox.steps(job.id)
         previous_on = False
-        for step in self._outbox.steps(job.id):
-            if not step.done:
-                if step.on and previous_on and self._plugs is not None:
-                    await self._sleep(self._plugs.stagger_seconds)
-                result = await self._switch(step)
-                self._outbox.step_done(job.id, step.seq, result)
-                self._stats.plug_switches[result.outcome] += 1
-                if result.outcome != "ok":
-                    log.warning("plug %s: %s %s", step.plug, result.outcome, result.detail)
-            previous_on = step.on
+        i = 0
+        while i < len(steps):
+            step = steps[i]
+            if step.on:
+                if not step.done:
+                    if previous_on and self._plugs is not None:
+                        await self._sleep(self._plugs.stagger_seconds)
+                    self._record(job, step, await self._switch(step))
+                previous_on = True
+                i += 1
+                continue
+            # Shedding load cannot wait: a run of "off" switches goes out all at once, so an
+            # offline plug's connect timeouts do not hold back the others.
+            end = i
+            while end < len(steps) and not steps[end].on:
+                end += 1
+            pending = [st for st in steps[i:end] if not st.done]
+            await asyncio.gather(*(self._switch_and_record(job, st) for st in pending))
+            previous_on = False
+            i = end
         self._outbox.actions_finished(job.id)
+
+    async def _switch_and_record(self, job: Job, step: Step) -> None:
+        # Recorded as each one finishes: a restart mid-run switches only the unfinished ones.
+        self._record(job, step, await self._switch(step))
+
+    def _record(self, job: Job, step: Step, result: PlugResult) -> None:
+        self._outbox.step_done(job.id, step.seq, result)
+        self._stats.plug_switches[result.outcome] += 1
+        if result.outcome != "ok":
+            log.warning("plug %s: %s %s", step.plug, result.outcome, result.detail)
 
     def _plan(self, job: Job) -> list[tuple[str, bool]]:
         if self._plugs is None:

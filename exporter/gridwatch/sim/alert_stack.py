@@ -51,7 +51,7 @@ class Timings:
 
 SHIPPED = Timings(
     inverter_interval="2s",
-    consecutive_polls=2,
+    consecutive_polls=3,
     scrape_interval=None,
     evaluation_interval=None,
     alertmanager=None,
