@@ -78,6 +78,28 @@ async def test_in_season_day_with_several_windows(h: Harness) -> None:
     }
     assert body["next_outage"]["start"]["local"] == "2026-11-20T18:00:00+02:00"
     assert body["last_change"] == {"count": 0, "at": None, "days": []}
+    # The bot's /schedule reads `days`: today and tomorrow, nothing later was published.
+    assert body["days"] == [body["today"], body["tomorrow"]]
+
+
+async def test_days_lists_up_to_three_days_from_today(h: Harness) -> None:
+    d19, d20, d22, d23 = (date(2026, 11, d) for d in (19, 20, 22, 23))
+    h.operator.set_days(
+        "5.2", {d19: [("08:00", "09:00")], d20: [("09:00", "12:00")], d22: [], d23: []}
+    )
+    h.clock.set("2026-11-20T10:00")
+    gw = await h.start()
+    await polls(gw)
+    body = await api(gw)
+    # Yesterday is gone, tomorrow is there though unpublished, then the first later published
+    # day; never more than three.
+    assert [(d["date"], d["published"]) for d in body["days"]] == [
+        ("2026-11-20", True),
+        ("2026-11-21", False),
+        ("2026-11-22", True),
+    ]
+    assert body["days"][0] == body["today"] and body["days"][1] == body["tomorrow"]
+    assert "windows" not in body["days"][1]  # not published is not "no outages"
 
 
 async def test_window_over_midnight(h: Harness) -> None:

@@ -6,9 +6,11 @@ side is tested on its own against tuyamock)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +221,27 @@ async def test_schedule_shows_today_and_tomorrow_from_the_exporter(
     tomorrow = lines.index("<b>📆 21.11.2026</b>")
     assert lines[tomorrow + 1] == "  ✅ Відключень не заплановано"
     assert any(line.startswith("<i>🕐 Оновлено: ") for line in lines)
+
+
+async def test_schedule_shows_a_third_day_when_the_operator_publishes_one(
+    api: FakeBotApi, bot: TelegramBot, exporter: Harness
+) -> None:
+    days = (date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23))
+    exporter.operator.set_days(
+        "5.2", {days[0]: [("09:00", "12:00")], days[1]: [], days[2]: [("18:00", "20:00")],
+                days[3]: []}
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while "<b>📆 22.11.2026 (Всього: 2г)</b>" not in (lines := (await ask(api, "/schedule")).text
+                                                       .splitlines()):  # fmt: skip
+        assert time.monotonic() < deadline, lines
+        await asyncio.sleep(0.2)
+    headings = [line for line in lines if line.startswith("<b>📆 ")]
+    assert headings == [  # three days at most: the 23rd is not shown
+        "<b>📆 20.11.2026 (Всього: 3г)</b>",
+        "<b>📆 21.11.2026</b>",
+        "<b>📆 22.11.2026 (Всього: 2г)</b>",
+    ]
 
 
 async def test_prices_now_cheapest_windows_and_the_next_hours(

@@ -105,13 +105,17 @@ async def today_lines(ctx: Context) -> list[str]:
 
 
 async def schedule_text(ctx: Context) -> list[str]:
-    """/schedule: today and tomorrow (as far ahead as the exporter's API reaches)."""
+    """/schedule: up to 3 days from today — today, tomorrow, and the day after when the operator
+    has published it (the exporter's ``days``; older exporters give only today/tomorrow)."""
     body, problems = await fetch(ctx)
     if body is None:
         return problems
     lines = [b(ctx.t("schedule.title", queue=body.get("queue", "?")))]
     now = _moment(body.get("now"))
-    for day in (body.get("today"), body.get("tomorrow")):
+    days = body.get("days")
+    if not isinstance(days, list) or not days:
+        days = [body.get("today"), body.get("tomorrow")]
+    for day in days[:3]:
         if isinstance(day, dict):
             lines += ["", *day_lines(ctx, day, now)]
     lines += ["", *_source_trouble(ctx, body)]

@@ -47,6 +47,15 @@ def _day(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, Any]:
     return result
 
 
+MAX_DAYS = 3  # what /schedule shows: today, tomorrow and the day after when it is published
+
+
+def _days_ahead(schedule: Schedule | None, today: date) -> list[date]:
+    """Today and tomorrow always (published or not), then later published days, at most 3."""
+    later = sorted(d for d in (schedule.days if schedule else {}) if d > today + timedelta(days=1))
+    return [today, today + timedelta(days=1), *later][:MAX_DAYS]
+
+
 def outages_snapshot(
     store: StateStore, key: SourceKey, tracker: ScheduleTracker, now: float
 ) -> dict[str, Any]:
@@ -76,6 +85,7 @@ def outages_snapshot(
         ),
         "today": _day(schedule, today, tz),
         "tomorrow": _day(schedule, today + timedelta(days=1), tz),
+        "days": [_day(schedule, day, tz) for day in _days_ahead(schedule, today)],
         "last_change": {
             "count": tracker.changes,
             "at": _times(tracker.last_change, tz),
