@@ -44,7 +44,7 @@ def _need_binaries() -> None:
 _need_binaries()
 pytest.importorskip("tuyamock", reason="tuyamock (dev dependency) not installed")
 
-from gridwatch.sim.alert_stack import AlertStack  # noqa: E402 (after the skips)
+from gridwatch.sim.alert_stack import CHAT_ID, AlertStack  # noqa: E402 (after the skips)
 
 
 async def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 60.0) -> float:
@@ -151,3 +151,40 @@ async def test_a_single_bad_poll_does_nothing(stack: AlertStack) -> None:
     assert stack.messages() == []
     assert await prom_query(stack, 'ALERTS{alertname="GridDown"}') == []
     assert await prom_query(stack, "gridwatch_grid_up == 1")
+
+
+@pytest.fixture
+async def bot_stack(tmp_path: Path) -> AsyncIterator[AlertStack]:
+    async with AlertStack(tmp_path, commands=True) as running:
+        await wait_prom(running, "grid up scraped", "gridwatch_grid_up == 1")
+        yield running
+
+
+async def ask(stack: AlertStack, text: str, chat: int = CHAT_ID) -> str:
+    api = stack.bot_api
+    before = len(api.sent)
+    api.user_message(chat, text)
+    await wait_for(f"an answer to {text}", lambda: len(api.sent) > before)
+    return api.sent[before].text
+
+
+async def test_the_bot_answers_from_prometheus_and_the_real_plugs(bot_stack: AlertStack) -> None:
+    stack = bot_stack
+    status = await ask(stack, "/status")
+    assert "boiler" in status and "heater" in status, status
+
+    stack.grid(False)
+    await wait_for("plugs off", lambda: all(v is False for v in stack.plug_states().values()))
+    await wait_for("the grid-lost message", lambda: len(stack.messages()) >= 1)
+    plugs = await ask(stack, "/plugs")
+    # The plugs' real state, read back from the tuyamock devices, not what was last commanded.
+    for name in ("boiler", "heater", "washer"):
+        line = next(line for line in plugs.splitlines() if name in line)
+        assert "❌ OFF" in line, plugs  # the earlier bot's wording, kept for its users
+
+    # A chat that is not configured gets no answer at all.
+    sent = len(stack.bot_api.sent)
+    stack.bot_api.user_message(999, "/status")
+    await asyncio.sleep(2)
+    assert len(stack.bot_api.sent) == sent
+    assert 999 not in stack.bot_api.chats()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from aiohttp import web
 
@@ -54,11 +52,6 @@ def receiver_settings(config: Config, source: str = "<config>") -> tuple[Receive
 Closer = Callable[[], Awaitable[None]]
 
 
-class _Service(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
 @dataclass
 class Integrations:
     """What the config asks for; ``closers`` run in reverse order at shutdown."""
@@ -96,10 +89,9 @@ async def open_integrations(config: Config) -> Integrations:
             found.closers.append(notifier.close)
             found.notifier = notifier
             if settings.telegram.commands:
-                # Looked up by name: the bot is built separately from the notifier and typed
-                # here only by what the receiver needs of it.
-                bot_module = importlib.import_module("gridwatch.receiver.telegram.bot")
-                bot: _Service = bot_module.TelegramBot(settings, found.plugs)
+                from gridwatch.receiver.telegram.bot import TelegramBot  # noqa: PLC0415
+
+                bot = TelegramBot(settings, found.plugs, tz=config.site.timezone)
                 await bot.start()
                 found.closers.append(bot.stop)
     except BaseException:

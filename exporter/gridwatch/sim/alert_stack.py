@@ -19,6 +19,7 @@ from gridwatch.app import Exporter
 from gridwatch.binaries import (
     Binary,
     alertmanager_config,
+    free_port,
     prometheus_config,
     start_alertmanager,
     start_prometheus,
@@ -156,8 +157,10 @@ class AlertStack:
         token_file.chmod(0o600)
         # Prometheus and Alertmanager ports are chosen first, so the receiver's bot can be told.
         prom_workdir, am_workdir = self.workdir / "prometheus", self.workdir / "alertmanager"
+        prom_port, am_port = free_port(), free_port()
         receiver_config = parse_config(
-            self._receiver_config(token_file, prom_port=0, am_port=0), "<alert stack>"
+            self._receiver_config(token_file, prom_port=prom_port, am_port=am_port),
+            "<alert stack>",
         )
         integrations = await open_integrations(receiver_config)
         self._integrations = integrations
@@ -173,7 +176,7 @@ class AlertStack:
             credentials_file=token_file,
             timings=t.alertmanager,
         )
-        self.alertmanager = start_alertmanager(am, am_workdir)
+        self.alertmanager = start_alertmanager(am, am_workdir, am_port)
         self._stack.callback(self.alertmanager.stop)
         await self.alertmanager.wait_ready()
 
@@ -183,7 +186,7 @@ class AlertStack:
             scrape_interval=t.scrape_interval,
             evaluation_interval=t.evaluation_interval,
         )
-        self.prometheus = start_prometheus(prom, prom_workdir)
+        self.prometheus = start_prometheus(prom, prom_workdir, prom_port)
         self._stack.callback(self.prometheus.stop)
         await self.prometheus.wait_ready()
 
@@ -216,8 +219,8 @@ class AlertStack:
                 "token_file": str(token_file),
                 "retry_initial": "0.2s",
                 "retry_max": "1s",
-                "prometheus_url": f"http://127.0.0.1:{prom_port or 9}",
-                "alertmanager_url": f"http://127.0.0.1:{am_port or 9}",
+                "prometheus_url": f"http://127.0.0.1:{prom_port}",
+                "alertmanager_url": f"http://127.0.0.1:{am_port}",
                 "exporter_url": self.exporter.url,
                 "telegram": {
                     "bot_token": self.bot_api.token,
