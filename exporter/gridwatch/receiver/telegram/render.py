@@ -67,7 +67,8 @@ def _alert_block(
     if alert.status == "firing" and catalog.has(advice):
         lines.append(catalog.t(advice))
     description = alert.annotations.get("description", "").strip()
-    if descriptions and description:
+    # The description explains the problem; once resolved it would read as if it still held.
+    if descriptions and description and alert.status == "firing":
         lines.extend(i(esc(line)) for line in description.splitlines() if line.strip())
     if alert.status == "resolved" and alert.ends_at is not None:
         lasted = (alert.ends_at - alert.starts_at).total_seconds()
