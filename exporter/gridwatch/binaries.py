@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -69,6 +71,7 @@ class Binary:
     workdir: Path
     log_path: Path
     _log: Any = field(repr=False, default=None)
+    ready_path: str = "/-/ready"  # Prometheus and Alertmanager; Grafana has /api/health
 
     @property
     def url(self) -> str:
@@ -82,7 +85,7 @@ class Binary:
         return "\n".join(text.splitlines()[-lines:])
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
-        """Until ``/-/ready`` answers 200; raises with the log's tail when it never does."""
+        """Until ``ready_path`` answers 200; raises with the log's tail when it never does."""
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
@@ -90,7 +93,7 @@ class Binary:
                     break
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     async with session.get(
-                        f"{self.url}/-/ready", timeout=aiohttp.ClientTimeout(total=2)
+                        f"{self.url}{self.ready_path}", timeout=aiohttp.ClientTimeout(total=2)
                     ) as response:
                         if response.status == 200:
                             return
@@ -246,3 +249,71 @@ def start_alertmanager(config: dict[str, Any], workdir: Path, port: int = 0) -> 
         "--cluster.listen-address=",  # no gossip: a single local instance
     ]
     return _start("alertmanager", argv, port, workdir)
+
+
+def grafana_binary() -> str | None:
+    return shutil.which("grafana-server") or shutil.which("grafana")
+
+
+def _grafana_homepath() -> Path | None:
+    for candidate in (Path("/usr/share/grafana"), Path("/usr/local/share/grafana")):
+        if (candidate / "conf" / "defaults.ini").is_file():
+            return candidate
+    return None
+
+
+def start_grafana(
+    *, prometheus_url: str, alertmanager_url: str, workdir: Path, port: int = 0
+) -> tuple[Binary, str]:
+    """Grafana with the project's provisioning (datasources pointed at this machine, the
+    dashboards from grafana/dashboards). Returns the process and the admin password, which is
+    made up for this run (the demo prints it)."""
+    binary = grafana_binary()
+    if binary is None:
+        raise FileNotFoundError("grafana-server is not installed")
+    root = project_dir() / "grafana"
+    port = free_port(port or 3000)
+    provisioning = workdir / "provisioning"
+    (provisioning / "datasources").mkdir(parents=True, exist_ok=True)
+    (provisioning / "dashboards").mkdir(parents=True, exist_ok=True)
+    (provisioning / "plugins").mkdir(exist_ok=True)
+    (provisioning / "alerting").mkdir(exist_ok=True)
+    urls = {"prometheus": prometheus_url, "alertmanager": alertmanager_url}
+    for path in sorted((root / "provisioning" / "datasources").glob("*.yml")):
+        data = load_yaml(path)
+        for source in data.get("datasources", []) or []:
+            if source.get("type") in urls:
+                source["url"] = urls[source["type"]]
+        (provisioning / "datasources" / path.name).write_text(
+            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+        )
+    for path in sorted((root / "provisioning" / "dashboards").glob("*.yml")):
+        data = load_yaml(path)
+        for provider in data.get("providers", []) or []:
+            provider.setdefault("options", {})["path"] = str(root / "dashboards")
+        (provisioning / "dashboards" / path.name).write_text(
+            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+        )
+    password = secrets.token_urlsafe(12)
+    env = {
+        **os.environ,
+        "GF_PATHS_PROVISIONING": str(provisioning),
+        "GF_PATHS_DATA": str(workdir / "data"),
+        "GF_PATHS_LOGS": str(workdir / "logs"),
+        "GF_PATHS_PLUGINS": str(workdir / "plugins"),
+        "GF_SERVER_HTTP_ADDR": "127.0.0.1",
+        "GF_SERVER_HTTP_PORT": str(port),
+        "GF_SECURITY_ADMIN_USER": "admin",
+        "GF_SECURITY_ADMIN_PASSWORD": password,
+        "GF_AUTH_ANONYMOUS_ENABLED": "false",
+        "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+        "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": str(root / "dashboards" / "home.json"),
+    }
+    argv = [binary] if binary.endswith("grafana-server") else [binary, "server"]
+    if (home := _grafana_homepath()) is not None:
+        argv.append(f"--homepath={home}")
+    log_path = workdir / "grafana.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+    return Binary("grafana", process, port, workdir, log_path, log, "/api/health"), password

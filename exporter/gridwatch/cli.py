@@ -122,14 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config", type=Path)
     check.set_defaults(func=_cmd_check_config)
 
-    demo = sub.add_parser("demo", help="run the exporter against simulated devices")
+    demo = sub.add_parser(
+        "demo", help="run the exporter and receiver against simulated devices and peers"
+    )
     demo.add_argument("config", type=Path, nargs="?", help="config (default: built-in demo)")
     demo.add_argument("--port", type=int, default=None, help="exporter port (default 9864)")
     demo.add_argument(
         "--no-prometheus",
         dest="prometheus",
         action="store_false",
-        help="do not start Prometheus even if it is installed",
+        help="do not start Prometheus, Alertmanager or Grafana even if they are installed",
     )
     demo.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     demo.set_defaults(func=_cmd_demo)

@@ -216,3 +216,39 @@ async def test_demo_starts_prometheus_which_scrapes_gridwatch() -> None:
             return text is not None and '"phase":"l3"' in text
 
         await wait_until(scraped, timeout=60, what="Prometheus to hold gridwatch's per-phase data")
+
+
+def banner_url(banner: str, name: str) -> str:
+    line = next(line for line in banner.splitlines() if line.strip().startswith(name))
+    return next(w for w in line.split() if w.startswith("http://"))
+
+
+async def test_demo_runs_the_receiver_with_a_chat_and_wires_alertmanager() -> None:
+    need_binary("prometheus")
+    need_binary("prometheus-alertmanager")
+    pytest.importorskip("tuyamock", reason="tuyamock (dev dependency) not installed")
+    async with running_demo("--port", str(free_port())) as banner:
+        assert "tuya plugs   boiler, heater, washer" in banner
+        chat = banner_url(banner, "telegram")
+        prom = banner_url(banner, "prometheus")
+        receiver = banner_url(banner, "receiver")
+
+        # A person types /status in the simulated chat; the bot answers with the plugs' state.
+        async with aiohttp.ClientSession() as session:
+            async with session.post(chat + "say", data={"text": "/status"}) as response:
+                assert response.status == 200  # redirected back to the chat
+
+            async def answered() -> bool:
+                page = await fetch(chat)
+                return page is not None and "boiler" in page and "/status" in page
+
+            await wait_until(answered, timeout=30, what="the bot's answer in the chat window")
+
+        # Prometheus sends alerts to the demo's Alertmanager, which posts to the receiver.
+        async def wired() -> bool:
+            text = await fetch(f"{prom}api/v1/alertmanagers")
+            return text is not None and '"activeAlertmanagers":[{' in text
+
+        await wait_until(wired, timeout=30, what="Prometheus to know the Alertmanager")
+        health = await fetch(receiver.removesuffix("/alertmanager") + "/healthz")
+        assert health is not None

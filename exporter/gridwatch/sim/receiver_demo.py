@@ -1,0 +1,134 @@
+"""The receiver in `gridwatch demo`: tuyamock plugs, a fake Telegram Bot API and its chat window.
+
+Runs after the exporter (the bot reads the exporter's JSON API). Without a ``receiver:`` section
+the demo makes one: three heavy plugs switched off on GridDown and back on, staggered, when it
+resolves, and a chat in Ukrainian. With a section of the user's, its plug names, groups, action
+rules, language and first chat id are kept and only the peers are simulated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gridwatch.config import Config
+from gridwatch.receiver.app import Receiver, open_integrations
+from gridwatch.receiver.config import ReceiverConfig
+from gridwatch.sim.telegram_api import FakeBotApi
+from gridwatch.sim.telegram_chat import ChatWindow
+from gridwatch.sim.tuya_local import TuyaLocalSim
+
+log = logging.getLogger(__name__)
+
+DEMO_CHAT = 1001
+DEMO_PLUGS: tuple[tuple[str, str], ...] = (("boiler", "3.3"), ("heater", "3.4"), ("washer", "3.5"))
+
+
+@dataclass
+class DemoReceiver:
+    url: str
+    token_file: Path
+    lines: list[str] = field(default_factory=list)
+
+
+def _plugs_wanted(config: Config) -> list[tuple[str, str, list[str]]]:
+    """(name, protocol version, groups) of the plugs to simulate."""
+    tuya = config.receiver.tuya if config.receiver else None
+    if tuya is None:
+        return [(name, version, ["heavy"]) for name, version in DEMO_PLUGS]
+    return [(plug.name, getattr(plug, "version", "3.4"), plug.all_groups) for plug in tuya.plugs]
+
+
+def _section(
+    config: Config,
+    *,
+    api: FakeBotApi,
+    plugs: TuyaLocalSim | None,
+    token_file: Path,
+    urls: dict[str, str],
+) -> dict[str, Any]:
+    user = config.receiver
+    telegram = user.telegram if user else None
+    section: dict[str, Any] = {
+        "listen_address": "127.0.0.1",
+        "port": 0,
+        "token_file": str(token_file),
+        **urls,
+        "telegram": {
+            "bot_token": api.token,
+            "chat_ids": [telegram.chat_ids[0] if telegram else DEMO_CHAT],
+            "language": telegram.language if telegram else "uk",
+            "api_base_url": api.url,
+            "poll_timeout": "2s",
+        },
+    }
+    if plugs is not None:
+        section["tuya"] = {"plugs": plugs.configs(), "stagger": "3s"}
+        if user is not None and user.actions:
+            section["actions"] = [rule.model_dump(exclude_defaults=True) for rule in user.actions]
+        else:
+            section["actions"] = [{"match": {"alertname": "GridDown"}, "groups": ["heavy"]}]
+    return section
+
+
+async def start_receiver(
+    config: Config,
+    stack: contextlib.AsyncExitStack,
+    *,
+    workdir: Path,
+    exporter_url: str,
+    prometheus_url: str,
+    alertmanager_url: str,
+) -> DemoReceiver:
+    api = FakeBotApi()
+    await api.start()
+    stack.push_async_callback(api.close)
+
+    sim = TuyaLocalSim()
+    for name, version, groups in _plugs_wanted(config):
+        sim.add(name, version=version, on=True, groups=groups)
+    plugs: TuyaLocalSim | None = sim
+    try:
+        sim.start()
+        stack.callback(sim.stop)
+    except RuntimeError as exc:  # tuyamock (a dev dependency) is not installed
+        log.warning("demo without Tuya plugs: %s", exc)
+        sim.stop()
+        plugs = None
+
+    token_file = workdir / "receiver_token"
+    token_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+    token_file.chmod(0o600)
+    urls = {
+        "prometheus_url": prometheus_url,
+        "alertmanager_url": alertmanager_url,
+        "exporter_url": exporter_url,
+    }
+    section = _section(config, api=api, plugs=plugs, token_file=token_file, urls=urls)
+    settings = ReceiverConfig.model_validate(section)
+    full = config.model_copy(update={"receiver": settings})
+    integrations = await open_integrations(full)
+    stack.push_async_callback(integrations.close)
+    receiver = Receiver(full, notifier=integrations.notifier, plugs=integrations.plugs)
+    await receiver.start()
+    stack.push_async_callback(receiver.stop)
+
+    assert settings.telegram is not None
+    chat = ChatWindow(api, settings.telegram.chat_ids[0])
+    await chat.start()
+    stack.push_async_callback(chat.close)
+
+    lines = [
+        f"  receiver     {receiver.url}/alertmanager (webhook) · {receiver.url}/metrics",
+        f"  telegram     {chat.url}  (simulated chat: alert messages, try /status)",
+    ]
+    if plugs is not None:
+        names = ", ".join(plugs.plugs)
+        lines.append(f"  tuya plugs   {names} (tuyamock, local protocol 3.3–3.5 on 127.0.0.1)")
+    else:
+        lines.append("  tuya plugs   skipped: pip install --no-deps tuyamock==0.0.6")
+    return DemoReceiver(f"{receiver.url}/alertmanager", token_file, lines)
