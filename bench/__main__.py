@@ -15,7 +15,14 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import alert_latency, idle_cost, inverter_reads, push_capture, scrape
+from bench import (
+    alert_latency,
+    idle_cost,
+    inverter_reads,
+    push_capture,
+    scrape,
+    scrape_household,
+)
 from bench.machine import machine_info
 from bench.report import Result, fmt, load_runs, markdown, write_json
 
@@ -23,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "scrape": scrape.run,
+    "scrape_household": scrape_household.run,
     "push_capture": push_capture.run,
     "idle_cost": idle_cost.run,
     "inverter_reads": inverter_reads.run,

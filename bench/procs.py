@@ -8,7 +8,7 @@ import os
 import re
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent  # the repo root, so `-m bench.…` resolves
@@ -72,8 +72,12 @@ class Child:
 
 
 @contextlib.asynccontextmanager
-async def spawn(name: str, args: Sequence[str]) -> AsyncIterator[Child]:
-    """Run ``python args…`` from the repo root; SIGTERM (then SIGKILL) on leaving."""
+async def spawn(
+    name: str, args: Sequence[str], env: Mapping[str, str] | None = None
+) -> AsyncIterator[Child]:
+    """Run ``python args…`` from the repo root; SIGTERM (then SIGKILL) on leaving.
+
+    ``env`` adds to (or overrides) this process's environment."""
     proc = await asyncio.create_subprocess_exec(
         PYTHON,
         *args,
@@ -81,6 +85,7 @@ async def spawn(name: str, args: Sequence[str]) -> AsyncIterator[Child]:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **env} if env else None,
     )
     child = Child(name, proc)
     try:
@@ -101,3 +106,8 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise ChildError(f"process {pid} has no VmRSS (exited?)")
+
+
+def open_fds(pid: int) -> int:
+    """Open file descriptors of a process (sockets, files, pipes), from /proc/<pid>/fd."""
+    return len(os.listdir(f"/proc/{pid}/fd"))

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from bench import baseline_child, sim_child
+from bench import baseline_child, household_child, sim_child
 from bench.procs import Child, spawn
 from gridwatch.config import parse_config
 
@@ -87,10 +87,14 @@ def write_config(path: Path, meter: dict[str, Any]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def exporter(name: str, config: Path) -> AsyncIterator[Exporter]:
-    """`python -m gridwatch run -c config`, the way a user runs it."""
+async def exporter(
+    name: str, config: Path, *, env: dict[str, str] | None = None, module: str = "gridwatch"
+) -> AsyncIterator[Exporter]:
+    """`python -m gridwatch run -c config`, the way a user runs it.
+
+    ``module`` may name a wrapper that runs the same CLI (bench.counting_exporter)."""
     spawned_at = time.perf_counter()
-    async with spawn(name, ["-m", "gridwatch", "run", "-c", str(config)]) as child:
+    async with spawn(name, ["-m", module, "run", "-c", str(config)], env) as child:
         url = (await child.wait_for_line(_SERVING, START_TIMEOUT))[1]
         yield Exporter(child=child, url=url, spawned_at=spawned_at)
 
@@ -102,3 +106,45 @@ async def baseline(samples: int, families: int) -> AsyncIterator[str]:
     async with spawn("baseline", args) as child:
         port = json.loads((await child.wait_for_line(_READY, START_TIMEOUT))[1])["port"]
         yield f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True)
+class Household:
+    """The full-household simulators (bench/household_child.py) in their own process."""
+
+    child: Child
+    sections: dict[str, Any]  # config sections pointing at the simulators
+    dbus: str  # the private bus of the fake BlueZ ("" without batteries)
+    control: str  # base URL of /fault and /state
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the exporter's environment needs to reach the fake BlueZ, never the host's."""
+        return {"DBUS_SYSTEM_BUS_ADDRESS": self.dbus} if self.dbus else {}
+
+    def config(self, path: Path, **overrides: Any) -> None:
+        """Write a validated exporter config; ``overrides`` merge into the sections, e.g.
+        ``inverters={"interval": "2s"}`` (applied to every item of a list section)."""
+        data: dict[str, Any] = {
+            "site": {"timezone": "Europe/Stockholm", "data_dir": str(path.parent / path.stem)},
+            "exporter": {"listen_address": "127.0.0.1", "port": 0, "log_level": "info"},
+        }
+        for key, section in self.sections.items():
+            extra = overrides.get(key, {})
+            if isinstance(section, list):
+                data[key] = [{**item, **extra} for item in section]
+            else:
+                data[key] = {**section, **extra}
+        parse_config(data, str(path))
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+@contextlib.asynccontextmanager
+async def household(
+    parts: tuple[str, ...] = household_child.PARTS, push_interval: float = 1.0
+) -> AsyncIterator[Household]:
+    args = ["-m", household_child.__name__, "--parts", ",".join(parts)]
+    args += ["--push-interval", str(push_interval)]
+    async with spawn("household", args) as child:
+        info = json.loads((await child.wait_for_line(_READY, START_TIMEOUT))[1])
+        yield Household(child=child, **info)
