@@ -88,6 +88,7 @@ async def start_receiver(
     await api.start()
     stack.push_async_callback(api.close)
 
+    logging.getLogger("tuyamock").setLevel(logging.WARNING)  # a line per connection otherwise
     sim = TuyaLocalSim()
     for name, version, groups in _plugs_wanted(config):
         sim.add(name, version=version, on=True, groups=groups)
