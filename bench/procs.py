@@ -27,6 +27,9 @@ class Child:
         self.name = name
         self.proc = proc
         self.lines: deque[str] = deque(maxlen=400)
+        # Counted over the whole life (``lines`` keeps only the tail): what a soak reports.
+        self.tracebacks = 0
+        self.error_lines = 0
         self._eof = False
         self._changed = asyncio.Condition()
         self._drainer = asyncio.create_task(self._drain(), name=f"drain:{name}")
@@ -38,8 +41,11 @@ class Child:
     async def _drain(self) -> None:
         assert self.proc.stderr is not None
         async for raw in self.proc.stderr:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            self.tracebacks += line.startswith("Traceback")
+            self.error_lines += " ERROR " in line or " CRITICAL " in line
             async with self._changed:
-                self.lines.append(raw.decode("utf-8", errors="replace").rstrip())
+                self.lines.append(line)
                 self._changed.notify_all()
         async with self._changed:
             self._eof = True
