@@ -202,3 +202,14 @@ def test_readme_household_example_prices_a_kwh_as_the_invoice_does() -> None:
     )
     assert tariff.monthly_fees() == pytest.approx(49 + 365)
     assert tariff.capacity_price_per_kw(1) == pytest.approx(81.25)
+
+
+def test_unquoted_publication_time_is_refused_not_misread() -> None:
+    # YAML reads 13:30 unquoted as 810 (base 60); it must not become 00:13:30.
+    with pytest.raises(ConfigError) as err:
+        parse_config(yaml.safe_load("prices: {area: SE3, publish_after: 13:30}"))
+    assert 'prices.publish_after: write the time in quotes, e.g. publish_after: "13:30"' in str(
+        err.value
+    )
+    config = parse_config(yaml.safe_load('prices: {area: SE3, publish_after: "13:30"}'))
+    assert config.prices is not None and config.prices.publish_after == dt.time(13, 30)

@@ -38,6 +38,15 @@ class PricesConfig(Strict):
     retry_interval: Duration = 900.0  # tomorrow not published yet: ask again after this
     publish_after: dt.time = dt.time(13, 0)  # CET/CEST; tomorrow is not asked for before
 
+    @field_validator("publish_after", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 13:30 as the sexagesimal number 810, which pydantic would
+        # take as 810 seconds after midnight: refuse it instead of silently using 00:13:30.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError('write the time in quotes, e.g. publish_after: "13:30"')
+        return value
+
     @field_validator("providers")
     @classmethod
     def _unique(cls, value: list[Provider]) -> list[Provider]:
