@@ -29,5 +29,11 @@ test: setup lint
 bench: setup
 	$(PY) -m bench
 
+# Not in CI: an hour of faults against the full household (bench/README.md).
+# Shorter: make soak SOAK_MINUTES=5 SOAK_ARGS='--fault-every 60'
+SOAK_MINUTES ?= 60
+soak: setup
+	$(PY) -m bench.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
