@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,7 @@ SAMPLE_EVERY = 10.0  # RSS samples
 FINAL_WAIT = 120.0  # at most this long after the last slot for every source to be up
 FD_READS = 5  # fds are the fewest of a few reads, so a scrape's socket in flight is not growth
 MAX_RSS_GROWTH_MB = 5.0
+FULL_MINUTES = 60  # what the targets are for; shorter runs say so in the results
 MB = 1024 * 1024
 # Realistic rates, except the outage schedule: polled every 30 s instead of 10 min, so that its
 # faults reach the exporter within a fault's HOLD.
@@ -322,6 +325,11 @@ class Soak:
                 else f"back {r.recovered_s:.0f} s after the heal"
             )
             result.notes.append(f"fault: {r.peer} {r.action}: {r.errors:g} errors counted, {came}")
+        if self.minutes < FULL_MINUTES:
+            result.notes.append(
+                f"**A short run: {self.minutes:g} minutes, not the {FULL_MINUTES} of the "
+                f"target.** `make soak` runs the full hour."
+            )
         result.notes += [
             f"{self.minutes:g}-minute soak: household simulators in their own process, a real "
             "Prometheus scraping the exporter every 5 s; each fault lasts "
@@ -331,6 +339,16 @@ class Soak:
             "their faults are expected to show no errors.",
             f"Open fds: the fewest of {FD_READS} reads 1 s apart at each end; RSS from VmRSS.",
         ]
+
+
+async def _stoppable(run: Coroutine[Any, Any, Result]) -> Result:
+    """SIGTERM or SIGINT cancels the soak, so its simulators, exporter and Prometheus are
+    stopped on the way out (a background job's SIGINT is ignored; SIGTERM still works)."""
+    task = asyncio.ensure_future(run)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    return await task
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,7 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     with tempfile.TemporaryDirectory(prefix="gridwatch-soak-") as tmp:
         started = time.perf_counter()
-        result = asyncio.run(Soak(args, Path(tmp)).run())
+        try:
+            result = asyncio.run(_stoppable(Soak(args, Path(tmp)).run()))
+        except asyncio.CancelledError:
+            print("[soak] stopped by a signal: nothing recorded", flush=True)
+            return 1
         result.duration_s = time.perf_counter() - started
     write_json(result, machine, RESULTS)
     for t in result.targets:
