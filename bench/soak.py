@@ -114,6 +114,12 @@ class Soak:
         self.records: list[FaultRecord] = []
 
     @property
+    def length(self) -> str:
+        """How long the run was, in the targets' labels: a short run must not pass for the hour."""
+        short = " (short run)" if self.minutes < FULL_MINUTES else ""
+        return f"the {self.minutes:g}-minute soak{short}"
+
+    @property
     def http(self) -> aiohttp.ClientSession:
         assert self.session is not None
         return self.session
@@ -276,7 +282,7 @@ class Soak:
         result.targets += [
             Target(
                 "all_up_end",
-                "every source and Prometheus's scrape up at the end",
+                f"every source and Prometheus's scrape up at the end of {self.length}",
                 int(all_up and prom_up and alive),
                 ">=",
                 1,
@@ -314,9 +320,14 @@ class Soak:
         result.measure("fd_growth", "Exporter open fds growth, end − start", fds[1] - fds[0])
         result.targets += [
             Target(
-                "rss_growth_mb", "RSS growth over the soak", growth, "<", MAX_RSS_GROWTH_MB, "MB"
+                "rss_growth_mb",
+                f"RSS growth over {self.length}",
+                growth,
+                "<",
+                MAX_RSS_GROWTH_MB,
+                "MB",
             ),
-            Target("fd_growth", "open fd growth over the soak", fds[1] - fds[0], "<=", 0),
+            Target("fd_growth", f"open fd growth over {self.length}", fds[1] - fds[0], "<=", 0),
         ]
         for r in self.records:
             came = (
