@@ -88,7 +88,9 @@ async def test_pack_values_match_the_documented_frame(
     assert up(s, "house") == 1
     assert_documented_values(s, "house", profile)
     # The real JK exchange happened: device info (0x97) first, then cell info (0x96).
-    assert pack.commands[:2] == [CMD_DEVICE_INFO, CMD_CELL_INFO]
+    # (aiobmsble asks again when a reply is slow, so a busy machine can see 0x97 twice.)
+    assert CMD_DEVICE_INFO in pack.commands and CMD_CELL_INFO in pack.commands
+    assert pack.commands.index(CMD_DEVICE_INFO) < pack.commands.index(CMD_CELL_INFO)
 
 
 async def test_two_packs_of_both_layouts_at_once(bt: FakeBluetooth, gw: StartBatteries) -> None:
