@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -16,21 +18,31 @@ from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.server import make_app, make_registry
 from gridwatch.core.state import StateStore
 from gridwatch.core.thresholds import component as alert_thresholds
-from gridwatch.sources.bms.component import component as bms
-from gridwatch.sources.homewizard.component import component as homewizard
-from gridwatch.sources.inverter.component import component as inverter
-from gridwatch.sources.outages.component import component as outages
-from gridwatch.sources.prices.component import component as prices
 
 log = logging.getLogger(__name__)
 
+
+def _area(module: str, wanted: Callable[[Config], bool]) -> ComponentFactory:
+    """An area's component, imported only when the config uses the area: a meter-only site
+    never loads bleak, aiobmsble or pymodbus (about 10 MB of memory on a Raspberry Pi)."""
+
+    def make(runtime: Runtime) -> Component:
+        if not wanted(runtime.config):
+            return Component()
+        factory: ComponentFactory = importlib.import_module(module).component
+        return factory(runtime)
+
+    return make
+
+
 # Order matters only for derived values: meters first, so cost accounting sees their readings.
 COMPONENTS: tuple[ComponentFactory, ...] = (
-    homewizard,
-    prices,
-    inverter,
-    bms,
-    outages,
+    _area("gridwatch.sources.homewizard.component", lambda c: bool(c.meters)),
+    # A tariff without prices only gets its warning from the prices component.
+    _area("gridwatch.sources.prices.component", lambda c: bool(c.prices or c.tariff)),
+    _area("gridwatch.sources.inverter.component", lambda c: bool(c.inverters or c.grid.p1_meters)),
+    _area("gridwatch.sources.bms.component", lambda c: c.batteries is not None),
+    _area("gridwatch.sources.outages.component", lambda c: c.outages is not None),
     alert_thresholds,
 )
 
