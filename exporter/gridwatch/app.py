@@ -60,6 +60,7 @@ class Exporter:
         self.registry = make_registry(self.collector)
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
         self.port: int | None = None
 
     @property
@@ -78,9 +79,20 @@ class Exporter:
         await site.start()
         self.port = int(self._runner.addresses[0][1])  # the real port when configured as 0
         self._task = asyncio.create_task(Scheduler(self.store, self.sources).run())
+        self._background = [
+            asyncio.create_task(task(), name=f"background:{task.__name__}")
+            for component in self.components
+            for task in component.tasks
+        ]
         log.info("serving metrics on %s/metrics", self.url)
 
     async def stop(self) -> None:
+        for background in self._background:
+            background.cancel()
+        for background in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+        self._background = []
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -138,7 +138,7 @@ def emitted_names() -> set[str]:
     tracker.observe("inverter", "inv", True, 1.0)
     tracker.observe("inverter", "inv", False, 2.0)
     store = StateStore(clock=lambda: 100.0)
-    names |= {s.name for f in GridFamilies(tracker, [])(store, 100.0) for s in f.samples}
+    names |= {s.name for f in GridFamilies(tracker)(store, 100.0) for s in f.samples}
     return names
 
 

@@ -1,15 +1,16 @@
 """How an area (P1 meters, prices, inverter, batteries, outages) plugs into the exporter.
 
 Each area has a ``component(runtime)`` factory returning what it contributes: sources to run,
-metric family builders for the collector, JSON API routes and shutdown hooks. The exporter only
+metric family builders for the collector, JSON API routes, shutdown hooks and background tasks. The exporter only
 composes them, so adding an area never means editing another one.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -29,6 +30,9 @@ class Component:
     builders: list[FamilyBuilder] = field(default_factory=list)
     routes: list[web.RouteDef] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)  # e.g. flush accumulators
+    # Background loops that are not sources (no health of their own), run until cancelled:
+    # work the collector must not do at scrape time.
+    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 class Runtime:

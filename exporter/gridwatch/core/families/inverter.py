@@ -218,16 +218,10 @@ class InverterFamilies:
 class GridFamilies:
     """``gridwatch_grid_*``: the debounced grid state, per signal and combined."""
 
-    def __init__(self, tracker: GridTracker, p1_meters: Sequence[str]) -> None:
+    def __init__(self, tracker: GridTracker) -> None:
         self._tracker = tracker
-        self._p1 = list(p1_meters)
 
     def __call__(self, store: StateStore, now: float) -> Iterator[Metric]:
-        # A P1 meter that stopped answering is unknown, like a failed inverter poll.
-        fresh = {key.device for key, _ in store.fresh_readings("homewizard", now)}
-        for meter in self._p1:
-            if meter not in fresh:
-                self._tracker.fail("homewizard", meter)
         up = GaugeMetricFamily(
             "gridwatch_grid_up",
             "1 if the grid is up, 0 if down, computed by gridwatch from the configured signals "

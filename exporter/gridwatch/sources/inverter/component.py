@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from gridwatch.core.component import Component, Runtime
@@ -13,6 +14,7 @@ from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.source import KIND, InverterSource
 
 P1_KIND = "homewizard"
+P1_WATCH_SECONDS = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -64,9 +66,22 @@ def component(runtime: Runtime) -> Component:
             present = p1_mains_present(reading, grid.min_voltage_volts)
             tracker.observe(P1_KIND, key.device, present, reading.received_at)
 
+    async def watch_p1_meters() -> None:
+        """A P1 meter that stopped answering is unknown, like a failed inverter poll. Checked
+        here rather than at scrape time: a change of state writes the state file and logs."""
+        while True:
+            fresh = {key.device for key, _ in runtime.store.fresh_readings(P1_KIND)}
+            for meter in grid.p1_meters:
+                if meter not in fresh:
+                    tracker.fail(P1_KIND, meter)
+            await asyncio.sleep(P1_WATCH_SECONDS)
+
+    tasks = []
     if grid.p1_meters:
         runtime.store.observe(P1_KIND, on_p1)
+        tasks.append(watch_p1_meters)
     return Component(
         sources=[InverterSource(inv, on_poll=on_poll) for inv in inverters],
-        builders=[InverterFamilies(inverters), GridFamilies(tracker, grid.p1_meters)],
+        builders=[InverterFamilies(inverters), GridFamilies(tracker)],
+        tasks=tasks,
     )
