@@ -1,8 +1,8 @@
 """How an area (P1 meters, prices, inverter, batteries, outages) plugs into the exporter.
 
 Each area has a ``component(runtime)`` factory returning what it contributes: sources to run,
-metric family builders for the collector, JSON API routes, shutdown hooks and background tasks. The exporter only
-composes them, so adding an area never means editing another one.
+metric family builders for the collector, JSON API routes, shutdown hooks and background tasks.
+The exporter only composes them, so adding an area never means editing another one.
 """
 
 from __future__ import annotations
