@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import MutableSet, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,12 @@ class RecordingNotifier:
     clock: FakeClock | None = None
     attempt_times: list[float] = field(default_factory=list)
 
-    async def notify(self, notification: Notification, plugs: Sequence[PlugResult]) -> None:
+    async def notify(
+        self,
+        notification: Notification,
+        plugs: Sequence[PlugResult],
+        progress: MutableSet[str] | None = None,
+    ) -> None:
         self.attempts.append((notification, list(plugs)))
         if self.clock is not None:
             self.attempt_times.append(self.clock())

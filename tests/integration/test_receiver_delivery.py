@@ -19,6 +19,7 @@ from tests.receiver_fakes import TOKEN, RecordingPlugs, griddown
 pytestmark = pytest.mark.integration
 
 CHAT = 42
+FAMILY = -100200300  # a group chat
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 
 class Running:
-    def __init__(self, api: FakeBotApi, data_dir: Path) -> None:
+    def __init__(self, api: FakeBotApi, data_dir: Path, chats: tuple[int, ...] = (CHAT,)) -> None:
         self.config = parse_config(
             {
                 "site": {"data_dir": str(data_dir), "timezone": "Europe/Kyiv"},
@@ -40,7 +41,7 @@ class Running:
                     "retry_max": "200ms",
                     "telegram": {
                         "bot_token": api.token,
-                        "chat_ids": [CHAT],
+                        "chat_ids": list(chats),
                         "language": "uk",
                         "api_base_url": api.url,
                         "timeout": "2s",
@@ -129,3 +130,30 @@ async def test_telegram_down_then_up_is_delivered_exactly_once(
     assert [m.chat_id for m in api.sent] == [CHAT, CHAT]
     assert api.sent[0].text != api.sent[1].text
     assert api.sent[1].disable_notification  # resolved arrives silently by default
+
+
+async def test_a_restart_mid_delivery_does_not_resend_to_a_chat_already_served(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    running = Running(api, tmp_path / "data", chats=(CHAT, FAMILY))
+    try:
+        api.fail("sendMessage", 500, chat_id=FAMILY, times=1000)  # the group's side is failing
+        receiver = await running.start(RecordingPlugs(stagger=0.0))
+        job = (await running.post(griddown()))["job"]
+
+        def retried() -> bool:
+            found = receiver.outbox.job(job)
+            return found is not None and found.attempts >= 2
+
+        await api.wait_for(retried, "the group's delivery failing twice")
+        assert len(api.texts(CHAT)) == 1  # served once, skipped on the retry
+
+        # The receiver restarts (a new notifier, nothing in memory) and Telegram recovers.
+        await running.stop()
+        api.heal()
+        receiver = await running.start(RecordingPlugs(stagger=0.0))
+        await api.wait_for(lambda: len(api.texts(FAMILY)) == 1, "the group's message")
+        await api.wait_for(lambda: receiver.outbox.counts["done"] == 1, "the job finished")
+        assert len(api.texts(CHAT)) == 1  # not sent again after the restart
+    finally:
+        await running.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, MutableSet
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,6 +53,13 @@ _SCHEMA = (
         last_seen REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS receiver_dedup_seen ON receiver_dedup (last_seen)",
+    # What a notifier already delivered of a job (e.g. "chat 42, part 0"), so a retry after a
+    # restart does not send it to the same chat again.
+    """CREATE TABLE IF NOT EXISTS receiver_parts (
+        job_id INTEGER NOT NULL REFERENCES receiver_jobs (id) ON DELETE CASCADE,
+        part TEXT NOT NULL,
+        PRIMARY KEY (job_id, part)
+    )""",
 )
 
 
@@ -88,6 +96,42 @@ class Step:
     on: bool
     done: bool
     result: PlugResult | None
+
+
+class JobProgress(MutableSet[str]):
+    """A set of delivered parts that lives in the state file: ``add`` commits at once."""
+
+    def __init__(self, db: StateDB, job_id: int) -> None:
+        self._db = db
+        self._job_id = job_id
+
+    def _parts(self) -> set[str]:
+        rows = self._db.connection.execute(
+            "SELECT part FROM receiver_parts WHERE job_id = ?", (self._job_id,)
+        )
+        return {row[0] for row in rows}
+
+    def __contains__(self, part: object) -> bool:
+        return part in self._parts()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._parts()))
+
+    def __len__(self) -> int:
+        return len(self._parts())
+
+    def add(self, value: str) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO receiver_parts (job_id, part) VALUES (?, ?)",
+                (self._job_id, value),
+            )
+
+    def discard(self, value: str) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "DELETE FROM receiver_parts WHERE job_id = ? AND part = ?", (self._job_id, value)
+            )
 
 
 def dedup_key(notification: Notification, alert: Alert) -> str:
@@ -215,6 +259,10 @@ class Outbox:
                 (_result_json(result), job_id, seq),
             )
 
+    def progress(self, job_id: int) -> JobProgress:
+        """The parts of this job's notification already delivered, written through."""
+        return JobProgress(self._db, job_id)
+
     def actions_finished(self, job_id: int) -> None:
         with self._db.transaction() as conn:
             conn.execute("UPDATE receiver_jobs SET actions_done = 1 WHERE id = ?", (job_id,))
@@ -255,6 +303,7 @@ class Outbox:
                 )
             ]
             conn.executemany("DELETE FROM receiver_steps WHERE job_id = ?", [(i,) for i in old])
+            conn.executemany("DELETE FROM receiver_parts WHERE job_id = ?", [(i,) for i in old])
             conn.executemany("DELETE FROM receiver_jobs WHERE id = ?", [(i,) for i in old])
         self._refresh_counts()
         return len(old)

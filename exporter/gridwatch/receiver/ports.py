@@ -6,7 +6,7 @@ against their fake peers, and the worker is tested with both real integrations p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableSet, Sequence
 from typing import Protocol
 
 from gridwatch.receiver.model import Alert, Notification, PlugResult, PlugState
@@ -25,8 +25,15 @@ class DeliveryError(Exception):
 class Notifier(Protocol):
     """Sends one notification (with the plug results of its actions) to every configured chat."""
 
-    async def notify(self, notification: Notification, plugs: Sequence[PlugResult]) -> None:
-        """Raise DeliveryError on failure; chats already served are not sent to again."""
+    async def notify(
+        self,
+        notification: Notification,
+        plugs: Sequence[PlugResult],
+        progress: MutableSet[str] | None = None,
+    ) -> None:
+        """Raise DeliveryError on failure. ``progress`` holds what was already delivered (the
+        worker's persists across restarts): the notifier adds each part it sends and skips
+        the parts in it, so a retry never sends a chat the same message twice."""
         ...
 
 

@@ -213,7 +213,7 @@ class Worker:
             return
         plugs = [step.result for step in self._outbox.steps(job.id) if step.result is not None]
         try:
-            await self._notifier.notify(job.notification, plugs)
+            await self._notifier.notify(job.notification, plugs, self._outbox.progress(job.id))
         except DeliveryError as exc:
             self._failed(job, str(exc), exc.retryable, exc.retry_after)
         except Exception as exc:  # a notifier bug: retried like a network error, not lost

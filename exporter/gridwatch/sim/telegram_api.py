@@ -16,6 +16,7 @@ Small API::
         api.texts(chat_id)              # the texts a chat received (edits applied)
         api.calls                       # every request: method, params, HTTP status
         api.fail("sendMessage", 429, retry_after=3)   # next call(s) fail like that
+        api.heal()                                   # … and no more
         await api.go_down() / await api.come_up()    # connection refused, then back
         api.user_message(chat_id, "/status")         # an update for getUpdates
         api.press(chat_id, message_id, "refresh:status")   # a callback_query update
@@ -120,6 +121,10 @@ class FakeBotApi:
         self._failures.append(
             _Failure(method, status, description or default, retry_after, chat_id, times)
         )
+
+    def heal(self) -> None:
+        """Forget the failures ``fail`` queued that have not happened yet."""
+        self._failures.clear()
 
     def calls_of(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSet, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -41,7 +41,7 @@ _MAX_PENDING = 1000  # notifications in progress remembered; the oldest are forg
 
 @dataclass
 class _Progress:
-    sent: set[tuple[int, int]] = field(default_factory=set)  # (chat, part index)
+    sent: set[str] = field(default_factory=set)  # "chat:part index" (and "chat:refused")
     failed: dict[int, str] = field(default_factory=dict)  # chat → why it will never work
 
 
@@ -127,19 +127,27 @@ class TelegramNotifier:
             descriptions=self.config.show_descriptions,
         )
 
-    async def notify(self, notification: Notification, plugs: Sequence[PlugResult]) -> None:
+    async def notify(
+        self,
+        notification: Notification,
+        plugs: Sequence[PlugResult],
+        progress: MutableSet[str] | None = None,
+    ) -> None:
         bot = await self._initialize()
         parts = self.render(notification, plugs)
         key = self.progress_key(notification)
-        progress = self._progress.setdefault(key, _Progress())
+        memory = self._progress.setdefault(key, _Progress())
         while len(self._progress) > _MAX_PENDING:
             del self._progress[next(iter(self._progress))]
+        # The worker's progress survives a restart; without one, this process remembers.
+        sent = progress if progress is not None else memory.sent
+        failed = memory.failed
         silent = self.config.silent_resolved and notification.status == "resolved"
         for chat in self.config.chat_ids:
-            if chat in progress.failed:
+            if chat in failed or f"{chat}:refused" in sent:
                 continue
             for index, text in enumerate(parts):
-                if (chat, index) in progress.sent:
+                if f"{chat}:{index}" in sent:
                     continue
                 try:
                     await bot.send_message(
@@ -155,7 +163,8 @@ class TelegramNotifier:
                         raise error from None
                     # This chat will never take it (bot blocked, chat gone, bad request):
                     # say so once, and still serve the other chats.
-                    progress.failed[chat] = str(error)
+                    failed[chat] = str(error)
+                    sent.add(f"{chat}:refused")
                     if isinstance(exc, ChatMigrated):
                         log.warning(
                             "%s; the group is now chat %s: update chat_ids", error, exc.new_chat_id
@@ -163,7 +172,7 @@ class TelegramNotifier:
                     else:
                         log.warning("%s", error)
                     break
-                progress.sent.add((chat, index))
+                sent.add(f"{chat}:{index}")
         del self._progress[key]
-        if progress.failed:
-            raise DeliveryError("; ".join(progress.failed.values()), retryable=False)
+        if failed:
+            raise DeliveryError("; ".join(failed.values()), retryable=False)
