@@ -8,61 +8,31 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gridwatch.app import Exporter
-from gridwatch.config import parse_config
 from gridwatch.sim.inverter import InverterDevice
 from gridwatch.sim.inverter_modbus import ModbusInverterServer
 from gridwatch.sim.inverter_serial import SerialInverterSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
-from tests.helpers import Samples, value
-from tests.integration.conftest import Running
+from tests.helpers import value
+from tests.integration.inverter_harness import (
+    Start,
+    errors,
+    inverter_exporters,
+    soc,
+    up,
+)
 
 pytestmark = pytest.mark.integration
-INV = {"source": "inverter", "device": "smg"}
-Start = Callable[..., Awaitable[Running]]
-
-
-def errors(s: Samples, reason: str) -> float:
-    return value(s, "gridwatch_source_errors_total", **INV, reason=reason) or 0
-
-
-def up(s: Samples) -> float | None:
-    return value(s, "gridwatch_source_up", **INV)
-
-
-def soc(s: Samples) -> float | None:
-    return value(s, "gridwatch_inverter_battery_soc_ratio", inverter="smg")
 
 
 @pytest.fixture
 async def start(tmp_path: Path) -> AsyncIterator[Start]:
-    started: list[Exporter] = []
-
-    async def run(**inverter: Any) -> Running:
-        config = parse_config(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": 0},
-                "inverters": [
-                    {"name": "smg", "interval": "0.2s", "timeout": "0.5s", "retries": 0, **inverter}
-                ],
-                "grid": {"consecutive_polls": 2},
-            }
-        )
-        exporter = Exporter(config)
-        await exporter.start()
-        started.append(exporter)
-        return Running(exporter)
-
-    yield run
-    for exporter in started:
-        await exporter.stop()
+    async with inverter_exporters(tmp_path, timeout="0.5s") as run:
+        yield run
 
 
 @pytest.fixture
