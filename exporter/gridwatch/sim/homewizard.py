@@ -23,7 +23,6 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +33,7 @@ from gridwatch.sim.homewizard_users import UserStore, new_token, v2_error
 from gridwatch.sim.homewizard_ws import WebSocketHub
 from gridwatch.sim.household import Household
 from gridwatch.sim.p1_format import dsmr_telegram, load_fixture, v2_to_v1
+from gridwatch.sim.service import LoopbackService
 
 __all__ = ["HomeWizardSimulator", "SimulatorOptions", "main"]
 
@@ -65,7 +65,7 @@ def _v1_error(status: int, error_id: int, description: str) -> web.Response:
     return web.json_response({"error": {"id": error_id, "description": description}}, status=status)
 
 
-class HomeWizardSimulator:
+class HomeWizardSimulator(LoopbackService):
     """A HomeWizard P1 dongle on loopback. Use as ``async with HomeWizardSimulator() as sim``."""
 
     def __init__(
@@ -152,18 +152,6 @@ class HomeWizardSimulator:
         """Stop and remove the temporary directory holding the CA file and device key."""
         await self.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    async def __aenter__(self) -> HomeWizardSimulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def press_button(self) -> None:
         """Open the user-creation window, as a short press on the dongle does."""

@@ -19,10 +19,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+
+from gridwatch.sim.service import LoopbackService
 
 __all__ = ["PriceCurve", "PriceSimulator"]
 
@@ -75,7 +76,7 @@ class _Override:
     body: bytes
 
 
-class PriceSimulator:
+class PriceSimulator(LoopbackService):
     """Serves ``/elprisetjustnu/api/v1/prices/…`` and ``/nordpool/api/…`` on 127.0.0.1."""
 
     def __init__(
@@ -270,18 +271,6 @@ class PriceSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> PriceSimulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 def _local_iso(ts: float) -> str:

@@ -32,11 +32,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from gridwatch.sim.service import LoopbackService
 from gridwatch.sim.telegram_wire import MAX_TEXT, ApiCall, SentMessage, check_html, utf16_len
 
 __all__ = ["ApiCall", "FakeBotApi", "SentMessage", "check_html"]
@@ -55,7 +55,7 @@ class _Failure:
     times: int
 
 
-class FakeBotApi:
+class FakeBotApi(LoopbackService):
     """Serves one bot on ``127.0.0.1``; every call is recorded in ``calls``."""
 
     def __init__(
@@ -220,18 +220,6 @@ class FakeBotApi:
 
     async def come_up(self) -> None:
         await self.start()
-
-    async def __aenter__(self) -> FakeBotApi:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- the API ----------------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from gridwatch.sim.service import LoopbackService
+
 __all__ = ["FakeDevice", "FakeTuyaCloud"]
 
 _TIME_WINDOW_MS = 10 * 60 * 1000  # the real cloud refuses requests whose t is far from its clock
@@ -37,7 +39,7 @@ class FakeDevice:
     status: dict[str, Any] = field(default_factory=lambda: {"switch_1": True})
 
 
-class FakeTuyaCloud:
+class FakeTuyaCloud(LoopbackService):
     """``async with FakeTuyaCloud(access_id, secret) as cloud:`` then point ``base_url`` at
     ``cloud.url``. Counters: ``token_requests``, ``refresh_requests``, ``rejected`` (code → n),
     ``commands`` (device id, code, value) in order."""
@@ -111,13 +113,6 @@ class FakeTuyaCloud:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> FakeTuyaCloud:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     # -- the API --------------------------------------------------------------------------------
 
