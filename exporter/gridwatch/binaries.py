@@ -113,11 +113,25 @@ class Binary:
             self._log = None
 
 
-def _start(name: str, argv: list[str], port: int, workdir: Path) -> Binary:
+def _start(
+    name: str,
+    argv: list[str],
+    port: int,
+    workdir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    ready_path: str = "/-/ready",
+) -> Binary:
     log_path = workdir / f"{name}.log"
     log = log_path.open("wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    return Binary(name, process, port, workdir, log_path, log)
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+    return Binary(name, process, port, workdir, log_path, log, ready_path)
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -178,9 +192,7 @@ def start_prometheus(config: dict[str, Any], workdir: Path, port: int = 0) -> Bi
     if binary is None:
         raise FileNotFoundError("prometheus is not installed (apt-get install prometheus)")
     port = free_port(port)
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "prometheus.yml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    path = _write_yaml(workdir / "prometheus.yml", config)
     argv = [
         binary,
         f"--config.file={path}",
@@ -237,9 +249,7 @@ def start_alertmanager(config: dict[str, Any], workdir: Path, port: int = 0) -> 
             "Alertmanager is not installed (apt-get install prometheus-alertmanager)"
         )
     port = free_port(port)
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "alertmanager.yml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    path = _write_yaml(workdir / "alertmanager.yml", config)
     argv = [
         binary,
         f"--config.file={path}",
@@ -274,26 +284,20 @@ def start_grafana(
     root = project_dir() / "grafana"
     port = free_port(port or 3000)
     provisioning = workdir / "provisioning"
-    (provisioning / "datasources").mkdir(parents=True, exist_ok=True)
-    (provisioning / "dashboards").mkdir(parents=True, exist_ok=True)
-    (provisioning / "plugins").mkdir(exist_ok=True)
-    (provisioning / "alerting").mkdir(exist_ok=True)
+    for kind in ("datasources", "dashboards", "plugins", "alerting"):  # Grafana expects each
+        (provisioning / kind).mkdir(parents=True, exist_ok=True)
     urls = {"prometheus": prometheus_url, "alertmanager": alertmanager_url}
     for path in sorted((root / "provisioning" / "datasources").glob("*.yml")):
         data = load_yaml(path)
         for source in data.get("datasources", []) or []:
             if source.get("type") in urls:
                 source["url"] = urls[source["type"]]
-        (provisioning / "datasources" / path.name).write_text(
-            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
-        )
+        _write_yaml(provisioning / "datasources" / path.name, data)
     for path in sorted((root / "provisioning" / "dashboards").glob("*.yml")):
         data = load_yaml(path)
         for provider in data.get("providers", []) or []:
             provider.setdefault("options", {})["path"] = str(root / "dashboards")
-        (provisioning / "dashboards" / path.name).write_text(
-            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
-        )
+        _write_yaml(provisioning / "dashboards" / path.name, data)
     password = secrets.token_urlsafe(12)
     env = {
         **os.environ,
@@ -313,7 +317,5 @@ def start_grafana(
     argv = [binary] if binary.endswith("grafana-server") else [binary, "server"]
     if (home := _grafana_homepath()) is not None:
         argv.append(f"--homepath={home}")
-    log_path = workdir / "grafana.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
-    return Binary("grafana", process, port, workdir, log_path, log, "/api/health"), password
+    grafana = _start("grafana", argv, port, workdir, env=env, ready_path="/api/health")
+    return grafana, password
