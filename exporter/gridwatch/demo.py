@@ -26,7 +26,7 @@ from gridwatch.binaries import (
 from gridwatch.config import Config, load_config, parse_config
 from gridwatch.sim import bms_demo, homewizard_demo, inverter_demo, outages_demo, prices_demo
 from gridwatch.sim.demo_part import DemoPart
-from gridwatch.sim.receiver_demo import DemoReceiver, start_receiver
+from gridwatch.sim.receiver_demo import DemoReceiver, start_demo_receiver
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
         run_alertmanager = run_prometheus and alertmanager_binary() is not None
         prom_port = free_port(9090) if run_prometheus else 9090
         am_port = free_port(9093) if run_alertmanager else 9093
-        receiver = await start_receiver(
+        receiver = await start_demo_receiver(
             config,
             stack,
             workdir=data_dir,

@@ -172,17 +172,21 @@ class Receiver:
         self.db.close()
 
 
+async def start_receiver(config: Config, stack: contextlib.AsyncExitStack) -> Receiver:
+    """The configured integrations and the receiver over them, started; ``stack`` stops the
+    receiver first and then closes the integrations."""
+    integrations = await open_integrations(config)
+    stack.push_async_callback(integrations.close)
+    receiver = Receiver(config, notifier=integrations.notifier, plugs=integrations.plugs)
+    await receiver.start()
+    stack.push_async_callback(receiver.stop)
+    return receiver
+
+
 async def run(config: Config) -> None:
     from gridwatch.app import wait_for_signal  # noqa: PLC0415 (the exporter's sources)
 
-    integrations = await open_integrations(config)
-    try:
-        receiver = Receiver(config, notifier=integrations.notifier, plugs=integrations.plugs)
-        await receiver.start()
-        try:
-            await wait_for_signal()
-            log.info("shutting down")
-        finally:
-            await receiver.stop()
-    finally:
-        await integrations.close()
+    async with contextlib.AsyncExitStack() as stack:
+        await start_receiver(config, stack)
+        await wait_for_signal()
+        log.info("shutting down")

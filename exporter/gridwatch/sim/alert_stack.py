@@ -9,7 +9,6 @@ only addresses and, when asked, timings are rewritten. Grid loss is ``stack.grid
 from __future__ import annotations
 
 import contextlib
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -25,9 +24,10 @@ from gridwatch.binaries import (
     start_prometheus,
 )
 from gridwatch.config import parse_config
-from gridwatch.receiver.app import Integrations, Receiver, open_integrations
+from gridwatch.receiver.app import Receiver, start_receiver
 from gridwatch.sim.inverter import InverterDevice
 from gridwatch.sim.inverter_modbus import ModbusInverterServer
+from gridwatch.sim.receiver_demo import write_token_file
 from gridwatch.sim.telegram_api import FakeBotApi
 from gridwatch.sim.tuya_local import TuyaLocalSim
 from gridwatch.sources.inverter.regmap import load_shipped
@@ -101,7 +101,6 @@ class AlertStack:
         self.prometheus: Binary | None = None
         self.alertmanager: Binary | None = None
         self.receiver: Receiver | None = None
-        self._integrations: Integrations | None = None
         self._stack = contextlib.AsyncExitStack()
 
     # -- control -------------------------------------------------------------------------------
@@ -151,10 +150,7 @@ class AlertStack:
         self.tuya.start()
         self._stack.callback(self.tuya.stop)
 
-        token = secrets.token_urlsafe(24)
-        token_file = self.workdir / "receiver_token"
-        token_file.write_text(token, encoding="utf-8")
-        token_file.chmod(0o600)
+        token_file = write_token_file(self.workdir)
         # Prometheus and Alertmanager ports are chosen first, so the receiver's bot can be told.
         prom_workdir, am_workdir = self.workdir / "prometheus", self.workdir / "alertmanager"
         prom_port, am_port = free_port(), free_port()
@@ -162,14 +158,7 @@ class AlertStack:
             self._receiver_config(token_file, prom_port=prom_port, am_port=am_port),
             "<alert stack>",
         )
-        integrations = await open_integrations(receiver_config)
-        self._integrations = integrations
-        self._stack.push_async_callback(integrations.close)
-        self.receiver = Receiver(
-            receiver_config, notifier=integrations.notifier, plugs=integrations.plugs
-        )
-        await self.receiver.start()
-        self._stack.push_async_callback(self.receiver.stop)
+        self.receiver = await start_receiver(receiver_config, self._stack)
 
         am = alertmanager_config(
             receiver_url=f"{self.receiver.url}/alertmanager",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gridwatch.config import Config
-from gridwatch.receiver.app import Receiver, open_integrations
+from gridwatch.receiver.app import start_receiver
 from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.sim.telegram_api import FakeBotApi
 from gridwatch.sim.telegram_chat import ChatWindow
@@ -33,6 +33,14 @@ class DemoReceiver:
     url: str
     token_file: Path
     lines: list[str] = field(default_factory=list)
+
+
+def write_token_file(workdir: Path) -> Path:
+    """A made-up webhook token for this run, as Alertmanager's credentials_file reads it."""
+    token_file = workdir / "receiver_token"
+    token_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+    token_file.chmod(0o600)
+    return token_file
 
 
 def _plugs_wanted(config: Config) -> list[tuple[str, str, list[str]]]:
@@ -75,7 +83,7 @@ def _section(
     return section
 
 
-async def start_receiver(
+async def start_demo_receiver(
     config: Config,
     stack: contextlib.AsyncExitStack,
     *,
@@ -101,9 +109,7 @@ async def start_receiver(
         sim.stop()
         plugs = None
 
-    token_file = workdir / "receiver_token"
-    token_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
-    token_file.chmod(0o600)
+    token_file = write_token_file(workdir)
     urls = {
         "prometheus_url": prometheus_url,
         "alertmanager_url": alertmanager_url,
@@ -112,11 +118,7 @@ async def start_receiver(
     section = _section(config, api=api, plugs=plugs, token_file=token_file, urls=urls)
     settings = ReceiverConfig.model_validate(section)
     full = config.model_copy(update={"receiver": settings})
-    integrations = await open_integrations(full)
-    stack.push_async_callback(integrations.close)
-    receiver = Receiver(full, notifier=integrations.notifier, plugs=integrations.plugs)
-    await receiver.start()
-    stack.push_async_callback(receiver.stop)
+    receiver = await start_receiver(full, stack)
 
     assert settings.telegram is not None
     chat = ChatWindow(api, settings.telegram.chat_ids[0])
