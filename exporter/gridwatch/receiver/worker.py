@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
@@ -126,28 +127,21 @@ class Worker:
     async def _act(self, job: Job) -> None:
         if not job.planned:
             self._outbox.plan(job.id, self._plan(job))
-        steps = self._outbox.steps(job.id)
-        previous_on = False
-        i = 0
-        while i < len(steps):
-            step = steps[i]
-            if step.on:
-                if not step.done:
-                    if previous_on and self._plugs is not None:
-                        await self._sleep(self._plugs.stagger_seconds)
-                    self._record(job, step, await self._switch(step))
-                previous_on = True
-                i += 1
+        for on, group in itertools.groupby(self._outbox.steps(job.id), key=lambda st: st.on):
+            run = list(group)
+            if not on:
+                # Shedding load cannot wait: a run of "off" switches goes out all at once, so
+                # an offline plug's connect timeouts do not hold back the others.
+                await asyncio.gather(
+                    *(self._switch_and_record(job, st) for st in run if not st.done)
+                )
                 continue
-            # Shedding load cannot wait: a run of "off" switches goes out all at once, so an
-            # offline plug's connect timeouts do not hold back the others.
-            end = i
-            while end < len(steps) and not steps[end].on:
-                end += 1
-            pending = [st for st in steps[i:end] if not st.done]
-            await asyncio.gather(*(self._switch_and_record(job, st) for st in pending))
-            previous_on = False
-            i = end
+            for n, step in enumerate(run):
+                if step.done:
+                    continue
+                if n and self._plugs is not None:  # a plug switched on just before this one
+                    await self._sleep(self._plugs.stagger_seconds)
+                await self._switch_and_record(job, step)
         self._outbox.actions_finished(job.id)
 
     async def _switch_and_record(self, job: Job, step: Step) -> None:
