@@ -112,7 +112,10 @@ class JobProgress(MutableSet[str]):
         return {row[0] for row in rows}
 
     def __contains__(self, part: object) -> bool:
-        return part in self._parts()
+        row = self._db.connection.execute(
+            "SELECT 1 FROM receiver_parts WHERE job_id = ? AND part = ?", (self._job_id, part)
+        ).fetchone()
+        return row is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._parts()))
