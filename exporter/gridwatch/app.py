@@ -12,6 +12,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.collector import GridwatchCollector
 from gridwatch.core.component import Component, ComponentFactory, Runtime
 from gridwatch.core.scheduler import Scheduler
@@ -48,9 +49,9 @@ COMPONENTS: tuple[ComponentFactory, ...] = (
 
 
 class Exporter:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock = system_clock) -> None:
         self.config = config
-        self.store = StateStore()
+        self.store = StateStore(clock)
         self.runtime = Runtime(config, self.store)
         self.components: list[Component] = [make(self.runtime) for make in COMPONENTS]
         self.sources = [s for c in self.components for s in c.sources]

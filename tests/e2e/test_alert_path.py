@@ -21,7 +21,7 @@ import pytest
 
 from gridwatch.binaries import alertmanager_binary, prometheus_binary
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.clock, pytest.mark.integration, pytest.mark.timeout(240)]
 
 
 def _need_binaries() -> None:

@@ -16,6 +16,8 @@ from gridwatch.energy.config import TariffConfig
 from gridwatch.energy.holidays import easter_sunday, is_workday, swedish_holidays
 from gridwatch.energy.tariff import Tariff
 
+pytestmark = pytest.mark.clock
+
 STHLM = ZoneInfo("Europe/Stockholm")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.bluetooth import FakeBluetooth
 from gridwatch.sim.dbus_daemon import dbus_daemon_binary
 from gridwatch.sim.jkbms import JkPack
@@ -22,7 +23,9 @@ DEFAULT_PACKS = (
 )
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     if dbus_daemon_binary() is None:
         return config.model_copy(update={"batteries": None}), [
             "  batteries    dbus-daemon not installed (apt-get install dbus) — battery demo skipped"

@@ -6,13 +6,16 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.prices import PriceSimulator
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     if config.prices is None:
         return config, []
-    sim = PriceSimulator()
+    sim = PriceSimulator(clock=clock)
     await sim.start()
     stack.push_async_callback(sim.close)
     prices = config.prices.model_copy(

@@ -10,6 +10,6 @@ from gridwatch.sources.homewizard.source import HomeWizardSource
 def component(runtime: Runtime) -> Component:
     meters = runtime.config.meters
     return Component(
-        sources=[HomeWizardSource(m, runtime.tz) for m in meters],
+        sources=[HomeWizardSource(m, runtime.tz, clock=runtime.store.now) for m in meters],
         builders=[HomeWizardFamilies(meters, runtime.store)] if meters else [],
     )
