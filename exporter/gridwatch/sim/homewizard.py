@@ -60,6 +60,7 @@ class SimulatorOptions:
     button_window: float = 30.0
     timezone: str = "Europe/Stockholm"
     ws_auth_timeout: float = 40.0  # the device drops unauthenticated sockets after this long
+    pv_peak_w: float = 6000.0  # the synthetic household's solar panels (0 = a house without)
 
 
 def _v1_error(status: int, error_id: int, description: str) -> web.Response:
@@ -99,7 +100,9 @@ class HomeWizardSimulator(LoopbackService):
         self._fixture = load_fixture(opts.fixture) if opts.fixture else None
         self._household = None
         if self._fixture is None:
-            self._household = Household(self._now(), seed=opts.seed, timezone=opts.timezone)
+            self._household = Household(
+                self._now(), seed=opts.seed, timezone=opts.timezone, pv_peak_w=opts.pv_peak_w
+            )
         self._latest: tuple[dict[str, Any], dict[str, Any]] | None = None  # (v2, v1)
         self._hub = WebSocketHub(
             self, api_version=API_V2_VERSION, auth_timeout=opts.ws_auth_timeout
