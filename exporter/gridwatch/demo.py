@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from gridwatch.app import Exporter, wait_for_signal
+from gridwatch import children
+from gridwatch.app import Exporter
 from gridwatch.binaries import (
     alertmanager_binary,
     alertmanager_config,
@@ -24,6 +25,7 @@ from gridwatch.binaries import (
     start_prometheus,
 )
 from gridwatch.config import Config, load_config, parse_config
+from gridwatch.shutdown import StopSignals
 from gridwatch.sim import bms_demo, homewizard_demo, inverter_demo, outages_demo, prices_demo
 from gridwatch.sim.demo_part import DemoPart
 from gridwatch.sim.receiver_demo import DemoReceiver, start_demo_receiver
@@ -45,6 +47,15 @@ def builtin_config() -> Config:
 
 
 async def main(config_path: Path | None, *, port: int | None, prometheus: bool) -> int:
+    # Signals first: a Ctrl-C, hang-up or SIGTERM during start-up stops what has started so far.
+    with StopSignals() as stop:
+        await _run(config_path, port=port, prometheus=prometheus, stop=stop)
+    return 0
+
+
+async def _run(
+    config_path: Path | None, *, port: int | None, prometheus: bool, stop: StopSignals
+) -> None:
     base = load_config(config_path) if config_path else builtin_config()
     async with contextlib.AsyncExitStack() as stack:
         config = base
@@ -53,7 +64,9 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
             config, lines = await part(config, stack)
             device_lines += lines
         # A fresh state file per demo: the demo's simulated cost must not mix with a real one.
-        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridwatch-")))
+        data_dir = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix=children.temp_prefix("demo")))
+        )
         exporter_settings = base.exporter.model_copy(
             update={
                 "listen_address": "127.0.0.1",
@@ -97,9 +110,8 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
         )
         lines += ["Press Ctrl-C to stop.", ""]
         print("\n".join(lines), flush=True)
-        await wait_for_signal()
+        await stop.wait()
         log.info("stopping demo")
-    return 0
 
 
 async def _start_binaries(
