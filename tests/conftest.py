@@ -1,0 +1,3 @@
+"""Plugins for the whole test suite (each in its own module, so conftest edits stay small)."""
+
+pytest_plugins = ["tests.process_guard"]
