@@ -99,7 +99,7 @@ def spawn(
         cwd=cwd,
         env=env,
         start_new_session=True,
-        preexec_fn=die_with_parent(),  # noqa: PLW1509 (see die_with_parent: no locks, no imports)
+        preexec_fn=die_with_parent(),  # noqa: PLW1509 (it takes no lock, imports nothing)
     )
 
 
