@@ -26,6 +26,7 @@ from bench import (
 )
 from bench.machine import MachineInfo, machine_info
 from bench.report import Result, fmt, load_runs, markdown, write_json
+from gridwatch import children
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     machine = machine_info()
     broken = []
-    with tempfile.TemporaryDirectory(prefix="gridwatch-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=children.temp_prefix("bench")) as tmp:
         for name in names:
             print(f"[bench] {name} …", flush=True)
             try:

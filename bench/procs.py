@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
+from gridwatch import children
+
 ROOT = Path(__file__).resolve().parent.parent  # the repo root, so `-m bench.…` resolves
 PYTHON = sys.executable
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -92,6 +94,8 @@ async def spawn(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **env} if env else None,
+        # Like every child of gridwatch: a killed benchmark does not leave its processes behind.
+        preexec_fn=children.die_with_parent(),
     )
     child = Child(name, proc)
     try:

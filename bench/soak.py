@@ -35,6 +35,7 @@ from bench.procs import open_fds, rss_bytes
 from bench.report import Result, Target, write_json
 from bench.scrape_household import wait_complete
 from bench.scraping import Samples, scrape
+from gridwatch import children
 from gridwatch.binaries import Binary, prometheus_binary, prometheus_config, start_prometheus
 
 # (peer, what breaks it, what heals it). Stops and garbage alternate, and Prometheus comes
@@ -372,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fault_every <= HOLD:
         parser.error(f"--fault-every must be longer than a fault's {HOLD:g} s")
     machine = machine_info()
-    with tempfile.TemporaryDirectory(prefix="gridwatch-soak-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=children.temp_prefix("soak")) as tmp:
         started = time.perf_counter()
         try:
             result = asyncio.run(_stoppable(Soak(args, Path(tmp)).run()))

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
 from collections.abc import Callable
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.server import make_app, make_registry
 from gridwatch.core.state import StateStore
 from gridwatch.core.thresholds import component as alert_thresholds
+from gridwatch.shutdown import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +112,17 @@ class Exporter:
 
 
 async def wait_for_signal() -> None:
-    """Return on SIGTERM or SIGINT, so shutdown runs through the normal cleanup path."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
+    """Return on SIGTERM, SIGINT or SIGHUP, for code that starts nothing before it waits."""
+    with StopSignals() as stop:
         await stop.wait()
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
 
 
 async def run(config: Config) -> None:
-    exporter = Exporter(config)
-    await exporter.start()
-    try:
-        await wait_for_signal()
-        log.info("shutting down")
-    finally:
-        await exporter.stop()
+    with StopSignals() as stop:  # before anything starts: a signal mid-start-up stops cleanly
+        exporter = Exporter(config)
+        try:
+            await exporter.start()
+            await stop.wait()
+            log.info("shutting down")
+        finally:
+            await exporter.stop()

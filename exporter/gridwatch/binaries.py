@@ -3,7 +3,8 @@ end-to-end tests.
 
 Both start from the project's own shipped files (``prometheus/prometheus.yml``,
 ``prometheus/rules``, ``alertmanager/alertmanager.yml``), so what the demo and the tests exercise
-is what users deploy; only addresses, paths and (for tests) timings are rewritten.
+is what users deploy; only addresses, paths and (for tests) timings are rewritten. Each runs
+through ``children.spawn``: in its own session, ended by the kernel if its parent dies.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import aiohttp
 import yaml
+
+from gridwatch import children
 
 # Debian names the binary prometheus-alertmanager; upstream tarballs call it alertmanager.
 ALERTMANAGER_NAMES = ("prometheus-alertmanager", "alertmanager")
@@ -101,13 +104,7 @@ class Binary:
         raise RuntimeError(f"{self.name} did not become ready:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        children.stop(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -124,7 +121,7 @@ def _start(
 ) -> Binary:
     log_path = workdir / f"{name}.log"
     log = log_path.open("wb")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
+    process = children.spawn(argv, stdout=log, cwd=workdir, env=env)
     return Binary(name, process, port, workdir, log_path, log, ready_path)
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from gridwatch.app import Exporter, wait_for_signal
+from gridwatch import children
+from gridwatch.app import Exporter
 from gridwatch.binaries import (
     alertmanager_binary,
     alertmanager_config,
@@ -25,6 +26,7 @@ from gridwatch.binaries import (
 )
 from gridwatch.config import Config, load_config, parse_config
 from gridwatch.core.clock import Clock, system_clock
+from gridwatch.shutdown import StopSignals
 from gridwatch.sim import bms_demo, homewizard_demo, inverter_demo, outages_demo, prices_demo
 from gridwatch.sim.demo_part import DemoPart
 from gridwatch.sim.receiver_demo import DemoReceiver, start_demo_receiver
@@ -52,8 +54,22 @@ async def main(
     prometheus: bool,
     clock: Clock = system_clock,
 ) -> int:
-    """Run until SIGINT/SIGTERM. ``clock`` is the simulators' and the exporter's "now" (tests
-    pick an instant; Prometheus and the receiver keep the machine's time)."""
+    """Run until SIGINT/SIGTERM/SIGHUP. ``clock`` is the simulators' and the exporter's "now"
+    (tests pick an instant; Prometheus and the receiver keep the machine's time)."""
+    # Signals first: a Ctrl-C, hang-up or SIGTERM during start-up stops what has started so far.
+    with StopSignals() as stop:
+        await _run(config_path, port=port, prometheus=prometheus, stop=stop, clock=clock)
+    return 0
+
+
+async def _run(
+    config_path: Path | None,
+    *,
+    port: int | None,
+    prometheus: bool,
+    stop: StopSignals,
+    clock: Clock,
+) -> None:
     base = load_config(config_path) if config_path else builtin_config()
     async with contextlib.AsyncExitStack() as stack:
         config = base
@@ -62,7 +78,9 @@ async def main(
             config, lines = await part(config, stack, clock)
             device_lines += lines
         # A fresh state file per demo: the demo's simulated cost must not mix with a real one.
-        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridwatch-")))
+        data_dir = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix=children.temp_prefix("demo")))
+        )
         exporter_settings = base.exporter.model_copy(
             update={
                 "listen_address": "127.0.0.1",
@@ -106,9 +124,8 @@ async def main(
         )
         lines += ["Press Ctrl-C to stop.", ""]
         print("\n".join(lines), flush=True)
-        await wait_for_signal()
+        await stop.wait()
         log.info("stopping demo")
-    return 0
 
 
 async def _start_binaries(

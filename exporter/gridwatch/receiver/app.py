@@ -23,6 +23,7 @@ from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.ports import Notifier, PlugActions
 from gridwatch.receiver.webhook import PATH, Webhook, make_app
 from gridwatch.receiver.worker import RetryPolicy, Worker
+from gridwatch.shutdown import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +185,8 @@ async def start_receiver(config: Config, stack: contextlib.AsyncExitStack) -> Re
 
 
 async def run(config: Config) -> None:
-    from gridwatch.app import wait_for_signal  # noqa: PLC0415 (the exporter's sources)
-
-    async with contextlib.AsyncExitStack() as stack:
-        await start_receiver(config, stack)
-        await wait_for_signal()
-        log.info("shutting down")
+    with StopSignals() as stop:  # before anything starts: a signal mid-start-up stops cleanly
+        async with contextlib.AsyncExitStack() as stack:
+            await start_receiver(config, stack)
+            await stop.wait()
+            log.info("shutting down")

@@ -49,6 +49,13 @@ class FakeBluetooth:
         return self._bluez
 
     async def start(self) -> FakeBluetooth:
+        try:
+            return await self._start()
+        except BaseException:  # cancelled or failed half-way: the bus must not stay behind
+            await self.close()
+            raise
+
+    async def _start(self) -> FakeBluetooth:
         self.address = self._bus.start()
         for name in _BLEAK_LOGGERS:
             logging.getLogger(name).addFilter(self._noise)

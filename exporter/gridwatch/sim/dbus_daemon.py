@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from gridwatch import children
+
 _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -43,15 +45,15 @@ class PrivateBus:
         binary = dbus_daemon_binary()
         if binary is None:
             raise FileNotFoundError("dbus-daemon is not installed (Debian package dbus)")
-        self._dir = tempfile.TemporaryDirectory(prefix="gridwatch-dbus-")
+        self._dir = tempfile.TemporaryDirectory(prefix=children.temp_prefix("dbus"))
         folder = Path(self._dir.name)
         config = folder / "bus.conf"
         config.write_text(_CONFIG.format(socket=folder / "bus"), encoding="utf-8")
-        self._process = subprocess.Popen(
+        # Its own session, ended with its parent: see gridwatch.children.
+        self._process = children.spawn(
             [binary, f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C in a terminal is for gridwatch, which stops it
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline().decode().strip()  # printed once it listens
@@ -63,14 +65,7 @@ class PrivateBus:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
+            children.stop(self._process, timeout=5)
             self._process = None
         if self._dir is not None:
             self._dir.cleanup()

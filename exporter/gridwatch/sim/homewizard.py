@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from gridwatch import children
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.certs import CertAuthority, device_identifier, generate_ca, server_ssl_context
 from gridwatch.sim.homewizard_users import UserStore, new_token, v2_error
@@ -87,7 +88,7 @@ class HomeWizardSimulator(LoopbackService):
         self.identifier = device_identifier(opts.serial)
         self._tz = ZoneInfo(opts.timezone)
         self._ca = ca or generate_ca("gridwatch simulator CA")
-        self._dir = Path(tempfile.mkdtemp(prefix="gridwatch-sim-"))
+        self._dir = Path(tempfile.mkdtemp(prefix=children.temp_prefix("sim")))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         self.ca_file = self._ca.write(self._dir / "ca.pem")
         self._ssl = server_ssl_context(self._ca.issue_device(opts.serial), self._dir)
