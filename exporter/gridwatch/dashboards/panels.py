@@ -120,8 +120,13 @@ def barchart(title: str, description: str, *targets: Target, x_field: str, **kw:
         "groupWidth": 0.7,
         "xTickLabelRotation": -45,
         "xTickLabelSpacing": 100,
-        "colorByField": "Value",
-        "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom", "calcs": []},
+        "stacking": kw.pop("stacking", "none"),
+        "legend": {
+            "showLegend": kw.pop("legend", False),
+            "displayMode": "list",
+            "placement": "bottom",
+            "calcs": [],
+        },
         "tooltip": {"mode": "single", "sort": "none"},
     }
     kw.setdefault("width", 12)
