@@ -143,9 +143,10 @@ def test_every_query_uses_the_provisioned_datasources(
             assert target["datasource"]["uid"] == prom["uid"], p["title"]
     for variable in d["templating"]["list"]:
         assert variable["datasource"]["uid"] == prom["uid"], variable["name"]
-    for annotation in d["annotations"]["list"]:
-        if "expr" in annotation:
-            assert annotation["datasource"]["uid"] == prom["uid"]
+    annotations = [a for a in d["annotations"]["list"] if "expr" in a.get("target", {})]
+    assert annotations, f"{name}: no grid-change annotation"
+    for annotation in annotations:
+        assert annotation["datasource"]["uid"] == prom["uid"]
 
 
 @pytest.mark.parametrize("name", NAMES)

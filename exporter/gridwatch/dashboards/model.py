@@ -207,7 +207,6 @@ class Variable:
             "name": self.name,
             "label": self.label,
             "datasource": PROMETHEUS,
-            "definition": self.query,
             "query": {"query": self.query, "refId": f"{self.name}-values"},
             "refresh": 2,  # on time-range change: a device added today shows up
             "includeAll": True,
@@ -327,8 +326,13 @@ class Dashboard:
                         "datasource": PROMETHEUS,
                         "enable": True,
                         "iconColor": "red",
-                        "expr": f"changes({sel('gridwatch_grid_up')}[2m]) > 0",
-                        "step": "1m",
+                        # The query in `target`, as Grafana's Prometheus annotations keep it;
+                        # the title and text formats stay beside it.
+                        "target": {
+                            "refId": "Anno",
+                            "expr": f"changes({sel('gridwatch_grid_up')}[2m]) > 0",
+                            "interval": "1m",
+                        },
                         "titleFormat": "Grid state changed",
                         "textFormat": "",
                         "useValueForTime": False,

@@ -135,7 +135,7 @@ def barchart(title: str, description: str, *targets: Target, x_field: str, **kw:
 
 
 def table(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
-    options = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    options = {"showHeader": True, "cellHeight": "sm"}  # no footer: Grafana 12 dropped the key
     kw.setdefault("width", 12)
     kw.setdefault("height", 7)
     return Panel("table", title, description, list(targets), options=options, **kw)
