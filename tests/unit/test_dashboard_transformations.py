@@ -21,6 +21,7 @@ import pytest
 
 from gridwatch.dashboards import models
 from gridwatch.dashboards.walk import panels
+from tests.grafana_colours import colour, field_config, level_colour
 
 # fieldToConfigMapping.ts: configMapHandlers (the same keys in Grafana 11.0 … 12.x).
 HANDLERS = {
@@ -205,3 +206,30 @@ def test_the_old_transformations_fail_these_checks(
             t["options"]["mappings"][0]["fieldName"] = "warning"
     with pytest.raises(AssertionError):
         check(("grid.json", panel))
+
+
+# Panel → (the level queries by refId, as (warning, critical) values to try); the value field
+# is query A. Phase load's levels are 90 % of the near-fuse level and the level itself.
+LEVEL_PANELS = {
+    ("home.json", "Price now ($currency/kWh)"): {"B": 1.0, "C": 2.0},
+    ("grid.json", "Max imbalance"): {"B": 5.0, "C": 10.0},
+    ("batteries.json", "Cell delta"): {"B": 0.05, "C": 0.1},
+    ("grid.json", "Phase load vs fuse"): {"B": 0.9},
+}
+
+
+@pytest.mark.parametrize("key", sorted(LEVEL_PANELS), ids="/".join)
+def test_colours_follow_the_exported_levels(key: tuple[str, str]) -> None:
+    board, title = key
+    panel = next(p for p in panels(models()[board]) if p["title"] == title)
+    levels = LEVEL_PANELS[key]
+    config = field_config(panel, levels)
+    if "C" in levels:
+        warning, critical = levels["B"], levels["C"]
+    else:
+        warning, critical = 0.9 * levels["B"], levels["B"]
+    for value in (0.0, warning * 0.99, warning, (warning + critical) / 2, critical, critical * 3):
+        assert colour(value, config) == level_colour(value, warning, critical), value
+    # Other levels from the exporter move the colours with them.
+    moved = {ref: v * 3 for ref, v in levels.items()}
+    assert colour(critical * 1.01, field_config(panel, moved)) == "green"
