@@ -2,8 +2,8 @@
 results" sets field config from the config queries' values (configFromQuery.ts), then the
 display processor picks the threshold step (scale.ts: `getActiveThresholdForValue`): absolute
 thresholds compare the value, percentage thresholds compare ``(value − min) / (max − min)``
-× 100 (NaN counts as 0) — the last step whose value is at or below it wins, the first step being
-the base (−Infinity).
+× 100 — the last step whose value is at or below it wins (``>=``, so NaN from equal ends matches
+none), the first step being the base (−Infinity).
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ def colour(value: float, config: dict[str, Any]) -> str:
     checked = value
     if thresholds["mode"] == "percentage":
         low, high = config["min"], config["max"]
-        with_delta = high - low
-        percent = (value - low) / with_delta if with_delta else math.copysign(math.inf, value - low)
-        if math.isnan(percent) or value == low:
-            percent = 0.0
-        checked = percent * 100
+        if high != low:
+            checked = (value - low) / (high - low) * 100
+        else:  # JavaScript's x / 0
+            checked = math.nan if value == low else math.copysign(math.inf, value - low)
     active = thresholds["steps"][0]["color"]
     for step in thresholds["steps"][1:]:
         if checked >= step["value"]:
