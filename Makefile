@@ -3,8 +3,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# Grafana's TypeScript types for the dashboard type check; reinstalled only when the lock changes.
+GRAFANA_TYPES := tests/grafana-schema/node_modules/.installed
 
-.PHONY: demo test test-clock lint bench soak system-deps setup clean
+.PHONY: demo test test-clock lint bench soak system-deps setup clean grafana-types
 
 $(INSTALLED): pyproject.toml scripts/bootstrap.sh
 	@scripts/bootstrap.sh $(VENV)
@@ -13,6 +15,11 @@ setup: $(INSTALLED) system-deps
 
 system-deps:
 	@scripts/system-deps.sh
+
+$(GRAFANA_TYPES): tests/grafana-schema/package.json tests/grafana-schema/package-lock.json scripts/grafana-schema.sh
+	@scripts/grafana-schema.sh tests/grafana-schema
+
+grafana-types: $(GRAFANA_TYPES)
 
 demo: setup
 	$(VENV)/bin/gridwatch demo
@@ -23,7 +30,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict bench
 
-test: setup lint
+test: setup lint grafana-types
 	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 # The clock-sensitive tests at several fixed instants (README → Development). Not in CI.
@@ -40,4 +47,4 @@ soak: setup
 	$(PY) -m bench.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/grafana-schema/node_modules

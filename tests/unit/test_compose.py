@@ -124,6 +124,17 @@ def test_the_host_network_file_mounts_only_the_host_d_bus() -> None:
     assert set(extra) <= set(SERVICES)
 
 
+def test_every_third_party_image_is_pinned_to_a_version() -> None:
+    """`latest` changes under a running install (and has no 32-bit ARM renderer to fall back
+    on); upgrades are a deliberate edit of this file (docs/docker.md)."""
+    for name, service in SERVICES.items():
+        image = service["image"]
+        if image.startswith("gridwatch:"):
+            continue
+        tag = image.partition(":")[2]
+        assert tag and tag != "latest" and re.fullmatch(r"v?\d+\.\d+\.\d+", tag), (name, image)
+
+
 # The renderer image ships no HTTP client to check itself with; Grafana reports render failures.
 @pytest.mark.parametrize("service", sorted(set(PORTS) - {"renderer"}))
 def test_every_service_has_a_healthcheck_on_its_own_port(service: str) -> None:

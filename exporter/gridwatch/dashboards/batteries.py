@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from gridwatch.dashboards.common import BAT, BATTERIES, BATTERY, KWH, ON_OFF, PROBLEM, SITE_VAR, SOC
-from gridwatch.dashboards.model import Dashboard, Row, Target, config_from, override, sel, steps
+from gridwatch.dashboards.model import (
+    BETWEEN_LEVELS,
+    Dashboard,
+    Row,
+    Target,
+    level_from,
+    override,
+    sel,
+    steps,
+)
 from gridwatch.dashboards.panels import bars, gauge, organize, stat, table, timeline, timeseries
 
 # Cells "1".."32" sort as text; a leading zero keeps cell 2 before cell 10 in bars and legends.
@@ -131,10 +140,10 @@ def dashboard() -> Dashboard:
                 ),
                 unit="volt",
                 decimals=3,
-                thresholds=steps((None, "green"), (0.05, "yellow"), (0.1, "red")),
+                thresholds=BETWEEN_LEVELS,
                 transformations=[
-                    config_from("B", "threshold1", "yellow"),
-                    config_from("C", "threshold2", "red"),
+                    level_from("B", "warning", "min"),
+                    level_from("C", "critical", "max"),
                 ],
                 height=9,
             ),

@@ -46,3 +46,9 @@ INVERTER_UID = "gridwatch-inverter"
 BATTERIES = "gridwatch-batteries"
 OUTAGES = "gridwatch-outages"
 HEALTH = "gridwatch-health"
+
+
+def day_high(mean: str, maximum: str) -> str:
+    """Halfway between a day's mean and maximum price. The two sides differ in their ``stat``
+    label, so they are matched ignoring it; the parentheses keep each ``total or spot`` whole."""
+    return f"(({mean}) + ignoring(stat) ({maximum})) / 2"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from gridwatch.dashboards.common import GRID, GRID_UID, METER, SITE_VAR, VOLTAGE, M
 from gridwatch.dashboards.model import (
+    BETWEEN_LEVELS,
     Dashboard,
     Row,
     Target,
-    config_from,
+    level_from,
     override,
     phase_overrides,
     sel,
@@ -35,6 +36,15 @@ LEVEL_LINES = [
 ]
 # The alert rules' near-fuse level (alerts.phase_near_fuse_ratio), default 0.9 like the rule.
 NEAR_FUSE = f"max({sel('gridwatch_alert_phase_near_fuse_ratio')}) or on() vector(0.9)"
+# Percent of the near-fuse level (the bar's max, from the query above): red at it.
+NEAR_FUSE_LEVELS = {
+    "mode": "percentage",
+    "steps": [
+        {"value": None, "color": "green"},
+        {"value": 90, "color": "yellow"},
+        {"value": 100, "color": "red"},
+    ],
+}
 
 
 def dashboard() -> Dashboard:
@@ -74,20 +84,24 @@ def dashboard() -> Dashboard:
                 "max − min of |I| over the phases. Colours come from the meter's configured "
                 "levels (imbalance_warning_amperes / imbalance_critical_amperes).",
                 Target(sel("gridwatch_p1_phase_imbalance_amperes", M), "{{meter}}", instant=True),
+                # The strictest meter's levels (one series each): yellow from warning, red from
+                # critical.
                 Target(
-                    sel("gridwatch_p1_phase_imbalance_warning_amperes", M), "warning", instant=True
+                    f"min({sel('gridwatch_p1_phase_imbalance_warning_amperes', M)})",
+                    "warning",
+                    instant=True,
                 ),
                 Target(
-                    sel("gridwatch_p1_phase_imbalance_critical_amperes", M),
+                    f"min({sel('gridwatch_p1_phase_imbalance_critical_amperes', M)})",
                     "critical",
                     instant=True,
                 ),
                 unit="amp",
                 decimals=1,
-                thresholds=steps((None, "green"), (5, "yellow"), (10, "red")),
+                thresholds=BETWEEN_LEVELS,
                 transformations=[
-                    config_from("B", "threshold1", "yellow"),
-                    config_from("C", "threshold2", "red"),
+                    level_from("B", "warning", "min"),
+                    level_from("C", "critical", "max"),
                 ],
                 width=3,
             ),
@@ -132,14 +146,14 @@ def dashboard() -> Dashboard:
             ),
             bars(
                 "Phase load vs fuse",
-                "|I| / fuse per phase; red from the near-fuse alert level (default 90 %).",
+                "|I| / fuse per phase. The bar is full at the near-fuse alert level (default "
+                "90 % of the fuse): yellow from 90 % of that level, red at it.",
                 Target(sel("gridwatch_p1_phase_load_ratio", M), "{{phase}}", instant=True),
                 Target(NEAR_FUSE, "near fuse", instant=True),
                 unit="percentunit",
                 min=0,
-                max=1.2,
-                thresholds=steps((None, "green"), (0.8, "yellow"), (0.9, "red")),
-                transformations=[config_from("B", "threshold2", "red")],
+                thresholds=NEAR_FUSE_LEVELS,
+                transformations=[level_from("B", "near fuse", "max")],
                 width=12,
                 height=8,
             ),

@@ -76,8 +76,9 @@ def dashboard() -> Dashboard:
                 "Errors per minute",
                 "Failed reads per minute by source and reason; 0 for sources without errors.",
                 Target(
-                    f"sum by (source, device, reason) (rate({sel(ERRORS)}[$__rate_interval])) * 60"
-                    f" or on (source, device) 0 * {sel('gridwatch_source_up')}",
+                    "(sum by (source, device, reason) "
+                    f"(rate({sel(ERRORS)}[$__rate_interval])) * 60)"
+                    f" or on (source, device) (0 * {sel('gridwatch_source_up')})",
                     "{{source}} {{device}} {{reason}}",
                 ),
                 unit="short",

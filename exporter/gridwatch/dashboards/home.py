@@ -28,8 +28,18 @@ from gridwatch.dashboards.common import (
     C,
     M,
     Q,
+    day_high,
 )
-from gridwatch.dashboards.model import Dashboard, Row, Target, config_from, link, sel, steps
+from gridwatch.dashboards.model import (
+    BETWEEN_LEVELS,
+    Dashboard,
+    Row,
+    Target,
+    level_from,
+    link,
+    sel,
+    steps,
+)
 from gridwatch.dashboards.panels import alert_groups, gauge, stat, timeseries
 
 # Total price when a tariff is configured, else spot: both carry the same labels.
@@ -82,18 +92,19 @@ def dashboard() -> Dashboard:
                 "What an imported kWh costs this quarter hour (all fees and VAT with a tariff, "
                 "else spot). Yellow above today's mean, red above halfway to today's maximum.",
                 Target(PRICE_NOW, "{{area}}", instant=True),
-                Target(_day_stat("per_kwh", "mean"), "mean", instant=True),
+                # One series each (min over areas): the levels the colours are placed between.
+                Target(f"min({_day_stat('per_kwh', 'mean')})", "mean", instant=True),
                 Target(
-                    f"({_day_stat('per_kwh', 'mean')} + {_day_stat('per_kwh', 'max')}) / 2",
+                    f"min({day_high(_day_stat('per_kwh', 'mean'), _day_stat('per_kwh', 'max'))})",
                     "high",
                     instant=True,
                 ),
                 unit=PRICE,
                 decimals=2,
-                thresholds=steps((None, "green"), (1e9, "yellow"), (2e9, "red")),
+                thresholds=BETWEEN_LEVELS,
                 transformations=[
-                    config_from("B", "threshold1", "yellow"),
-                    config_from("C", "threshold2", "red"),
+                    level_from("B", "mean", "min"),
+                    level_from("C", "high", "max"),
                 ],
                 links=[link(PRICES, "Prices & cost")],
             ),

@@ -20,7 +20,9 @@ ALERTMANAGER_NAME = "Alertmanager"
 PROMETHEUS = {"type": "prometheus", "uid": PROMETHEUS_UID}
 ALERTMANAGER = {"type": "alertmanager", "uid": ALERTMANAGER_UID}
 
-SCHEMA_VERSION = 39  # Grafana 10.4/11.0 export version; later versions migrate it on load
+# What Grafana 11.6 and 12.0 write; the JSON already has the shape the v40 (refresh is a string)
+# and v41 (no timepicker.time_options) migrations produce. Grafana 11.0 reads it as its own 39.
+SCHEMA_VERSION = 41
 TAG = "gridwatch"
 SITE = 'instance=~"$site"'  # every gridwatch series carries the exporter's instance label
 
@@ -78,22 +80,31 @@ def mapping(values: dict[str, tuple[str, str]]) -> list[JSON]:
     ]
 
 
-def config_from(ref_id: str, handler: str, colour: str, apply_to: str = "A") -> JSON:
-    """A "Config from query results" transformation: a threshold taken from an exported gauge
-    (fuse, imbalance and cell-delta levels are configured in the exporter, not in Grafana)."""
+# Colours between two levels the exporter exports as gauges (imbalance, cell delta, price mean):
+# `level_from` sets the field's min and max from the level queries and these percentage
+# thresholds colour by position between them — below min green, from min yellow, from max red.
+# Grafana's threshold handler ("threshold1") cannot do this: each transformation replaces the
+# thresholds of the one before, and its base step differs between Grafana versions.
+BETWEEN_LEVELS = {
+    "mode": "percentage",
+    "steps": [
+        {"value": None, "color": "green"},
+        {"value": 0, "color": "yellow"},
+        {"value": 100, "color": "red"},
+    ],
+}
+
+
+def level_from(ref_id: str, field: str, handler: str, apply_to: str = "A") -> JSON:
+    """A "Config from query results" transformation: query ``ref_id`` (one series whose
+    legend, so its display name, is ``field``) sets ``handler`` ("min" or "max") of the fields
+    of query ``apply_to``."""
     return {
         "id": "configFromData",
         "options": {
             "configRefId": ref_id,
             "applyTo": {"id": "byFrameRefID", "options": apply_to},
-            "mappings": [
-                {
-                    "fieldName": "Value",
-                    "handlerKey": handler,
-                    "reducerId": "lastNotNull",
-                    "handlerArguments": {"threshold": {"color": colour}},
-                }
-            ],
+            "mappings": [{"fieldName": field, "handlerKey": handler, "reducerId": "lastNotNull"}],
         },
     }
 
@@ -196,7 +207,6 @@ class Variable:
             "name": self.name,
             "label": self.label,
             "datasource": PROMETHEUS,
-            "definition": self.query,
             "query": {"query": self.query, "refId": f"{self.name}-values"},
             "refresh": 2,  # on time-range change: a device added today shows up
             "includeAll": True,
@@ -316,8 +326,13 @@ class Dashboard:
                         "datasource": PROMETHEUS,
                         "enable": True,
                         "iconColor": "red",
-                        "expr": f"changes({sel('gridwatch_grid_up')}[2m]) > 0",
-                        "step": "1m",
+                        # The query in `target`, as Grafana's Prometheus annotations keep it;
+                        # the title and text formats stay beside it.
+                        "target": {
+                            "refId": "Anno",
+                            "expr": f"changes({sel('gridwatch_grid_up')}[2m]) > 0",
+                            "interval": "1m",
+                        },
                         "titleFormat": "Grid state changed",
                         "textFormat": "",
                         "useValueForTime": False,

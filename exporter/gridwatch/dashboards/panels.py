@@ -120,8 +120,13 @@ def barchart(title: str, description: str, *targets: Target, x_field: str, **kw:
         "groupWidth": 0.7,
         "xTickLabelRotation": -45,
         "xTickLabelSpacing": 100,
-        "colorByField": "Value",
-        "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom", "calcs": []},
+        "stacking": kw.pop("stacking", "none"),
+        "legend": {
+            "showLegend": kw.pop("legend", False),
+            "displayMode": "list",
+            "placement": "bottom",
+            "calcs": [],
+        },
         "tooltip": {"mode": "single", "sort": "none"},
     }
     kw.setdefault("width", 12)
@@ -130,7 +135,7 @@ def barchart(title: str, description: str, *targets: Target, x_field: str, **kw:
 
 
 def table(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
-    options = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    options = {"showHeader": True, "cellHeight": "sm"}  # no footer: Grafana 12 dropped the key
     kw.setdefault("width", 12)
     kw.setdefault("height", 7)
     return Panel("table", title, description, list(targets), options=options, **kw)

@@ -15,16 +15,15 @@ from gridwatch.dashboards.common import (
     A,
     C,
     M,
+    day_high,
 )
 from gridwatch.dashboards.model import (
     Dashboard,
     Panel,
     Row,
     Target,
-    config_from,
     override,
     sel,
-    steps,
 )
 from gridwatch.dashboards.panels import barchart, organize, stat, table, timeseries
 
@@ -71,24 +70,53 @@ NO_PRICES = {
     "tomorrow": "Tomorrow's prices are not published yet: usually around 13:00 CET",
 }
 
+# A slot's price and the day's levels share these labels (the levels have `stat`, not `slot`).
+_DAY = "on(instance, area, currency, day) group_left()"
+# Bar colours: each slot's price falls in exactly one of these; the level is PromQL's choice.
+SLOT_LEVELS = (("below mean", "green"), ("above mean", "yellow"), ("high", "red"))
+
+
+def slot_levels(day: str) -> tuple[str, str, str]:
+    """The day's slot prices split by level: below the mean, from the mean up to halfway to
+    the maximum, and from there up. Each keeps its price (a comparison without ``bool``
+    filters), so the three stack into one bar per slot in its level's colour."""
+    price, mean = f"({slot_prices(day)})", f"({day_stat(day, 'mean')})"
+    high = f"({day_high(day_stat(day, 'mean'), day_stat(day, 'max'))})"
+    return (
+        f"{price} < {_DAY} {mean}",
+        f"({price} >= {_DAY} {mean}) < {_DAY} {high}",
+        f"{price} >= {_DAY} {high}",
+    )
+
 
 def slot_chart(day: str, title: str) -> Panel:
+    names = [name for name, _ in SLOT_LEVELS]
     return barchart(
         title,
         f"Price of every quarter hour {day} (total with a tariff, else spot). Green below the "
         "day's mean, yellow above it, red in the top half between mean and maximum: run heavy "
         "loads in the green slots (the cheapest 1/2/3 h windows are listed beside).",
-        Target(slot_prices(day), "{{slot}}", instant=True, table=True),
-        Target(day_stat(day, "mean"), "mean", instant=True),
-        Target(f"({day_stat(day, 'mean')} + {day_stat(day, 'max')}) / 2", "high", instant=True),
+        *(
+            Target(expr, name, instant=True, table=True)
+            for expr, name in zip(slot_levels(day), names, strict=True)
+        ),
         x_field="slot",
         unit=PRICE,
         decimals=2,
-        thresholds=steps((None, "green"), (1e9, "yellow"), (2e9, "red")),
+        stacking="normal",
+        legend=True,
+        overrides=[
+            override(name, color={"mode": "fixed", "fixedColor": colour})
+            for name, colour in SLOT_LEVELS
+        ],
         transformations=[
-            config_from("B", "threshold1", "yellow"),
-            config_from("C", "threshold2", "red"),
-            *organize("slot", "Value"),
+            *organize(
+                "slot",
+                "Value #A",
+                "Value #B",
+                "Value #C",
+                rename={"Value #A": names[0], "Value #B": names[1], "Value #C": names[2]},
+            ),
             {"id": "sortBy", "options": {"sort": [{"field": "slot", "desc": False}]}},
         ],
         no_value=NO_PRICES[day],

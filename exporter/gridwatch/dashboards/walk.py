@@ -34,8 +34,9 @@ def queries(name: str, dashboard: JSON) -> Iterator[Query]:
         for target in panel.get("targets", []):
             yield Query(name, panel["title"], target["refId"], target["expr"], target["instant"])
     for annotation in dashboard.get("annotations", {}).get("list", []):
-        if "expr" in annotation:
-            yield Query(name, f"annotation: {annotation['name']}", "", annotation["expr"], False)
+        if "expr" in annotation.get("target", {}):
+            expr = annotation["target"]["expr"]
+            yield Query(name, f"annotation: {annotation['name']}", "", expr, False)
 
 
 def range_seconds(dashboard: JSON) -> int:
