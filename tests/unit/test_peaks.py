@@ -112,6 +112,22 @@ def test_only_complete_hours_count_and_current_hour_is_shown() -> None:
     assert [p.watts for p in peaks.peaks("home", at(2026, 11, 2, 11))] == [2000]
 
 
+def test_a_meter_that_only_exports_has_a_zero_hour_and_fee_not_none() -> None:
+    """A sunny weekend: the meter reports, nothing is imported. The panels show 0 W and 0 kr,
+    not "No data"."""
+    rule = CapacityFeeConfig(price_per_kw=50)
+    acc = CostAccounting(
+        lambda _slot: None, STHLM, peaks=CapacityPeaks(rule, STHLM, lambda _m: 50.0)
+    )
+    assert acc.peaks is not None
+    now = at(2026, 1, 17, 12)
+    acc.observe("home", now - 60, 9000.0, 100.0)
+    acc.observe("home", now, 9000.0, 100.5)  # 0.5 kWh exported, nothing imported
+    assert acc.peaks.meters() == ["home"]
+    assert acc.peaks.current_hour_watts("home", now) == 0.0
+    assert acc.peaks.fee("home", now) == 0.0
+
+
 def test_a_new_month_starts_empty_and_months_outside_the_rule_cost_nothing() -> None:
     rule = CapacityFeeConfig(price_per_kw=50, months=[11, 12, 1, 2, 3])
     peaks = CapacityPeaks(rule, STHLM, lambda _m: 50.0)

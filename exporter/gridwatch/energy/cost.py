@@ -115,6 +115,8 @@ class CostAccounting:
         m = self._meters.get(meter)
         if m is None:
             m = self._meters[meter] = _new_meter(meter)
+            if self.peaks is not None:  # a meter that only exports still has a fee (0) and hour
+                self.peaks.track(meter)
         if m.last_ts is not None and ts <= m.last_ts:
             return  # a repeated or out-of-order reading adds nothing
         if unique_id and m.unique_id and unique_id != m.unique_id:

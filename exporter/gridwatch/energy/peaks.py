@@ -48,6 +48,10 @@ class CapacityPeaks:
 
     # -- accumulation ---------------------------------------------------------------------------
 
+    def track(self, meter: str) -> None:
+        """Know this meter before its first import: its hour so far is 0 W, its fee 0."""
+        self._meters.setdefault(meter, _MeterHours())
+
     def add(self, meter: str, slot: float, kwh: float) -> None:
         """Imported energy of one quarter (or part of one)."""
         local = dt.datetime.fromtimestamp(slot, self._tz)
