@@ -60,21 +60,29 @@ class RecordingNotifier:
     delivered: list[tuple[Notification, list[PlugResult]]] = field(default_factory=list)
     clock: FakeClock | None = None
     attempt_times: list[float] = field(default_factory=list)
+    targets: tuple[str, ...] = ("chat",)
+    problem: str | None = None
+    broken: dict[str, DeliveryError] = field(default_factory=dict)  # target → fails every time
+    by_target: list[tuple[str | None, Notification]] = field(default_factory=list)  # delivered
 
     async def notify(
         self,
         notification: Notification,
         plugs: Sequence[PlugResult],
         progress: MutableSet[str] | None = None,
+        target: str | None = None,
     ) -> None:
         self.attempts.append((notification, list(plugs)))
         if self.clock is not None:
             self.attempt_times.append(self.clock())
+        if target in self.broken:
+            raise self.broken[target]
         if self.failures:
             failure = self.failures.pop(0)
             if failure is not None:
                 raise failure
         self.delivered.append((notification, list(plugs)))
+        self.by_target.append((target, notification))
 
 
 @dataclass

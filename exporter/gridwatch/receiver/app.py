@@ -133,6 +133,7 @@ class Receiver:
             max_body_bytes=self.settings.max_body_bytes,
             on_accepted=self.worker.wake,
             clock=clock,
+            notifier_problem=lambda: notifier.problem if notifier is not None else None,
         )
         self.registry = make_registry(self.stats, self.outbox)
         self._runner: web.AppRunner | None = None

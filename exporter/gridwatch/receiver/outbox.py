@@ -11,6 +11,7 @@ that Alertmanager re-sends every ``repeat_interval`` stays known while it fires.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator, MutableSet
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gridwatch.core.statedb import StateDB
+from gridwatch.receiver.lanes import SCHEMA as LANES_SCHEMA
 from gridwatch.receiver.model import Alert, Notification, PlugResult
 from gridwatch.receiver.payload import encode_notification, parse_notification
 
@@ -60,6 +62,7 @@ _SCHEMA = (
         part TEXT NOT NULL,
         PRIMARY KEY (job_id, part)
     )""",
+    LANES_SCHEMA,
 )
 
 
@@ -142,6 +145,12 @@ def dedup_key(notification: Notification, alert: Alert) -> str:
     return f"{notification.receiver}\x1f{notification.group_key}\x1f{alert.dedup_key}"
 
 
+def _resolved_seen(conn: sqlite3.Connection, notification: Notification, alert: Alert) -> bool:
+    resolved = dedup_key(notification, dataclasses.replace(alert, status="resolved"))
+    row = conn.execute("SELECT 1 FROM receiver_dedup WHERE key = ?", (resolved,)).fetchone()
+    return row is not None
+
+
 def _status_of(alerts: tuple[Alert, ...]) -> Literal["firing", "resolved"]:
     # As Alertmanager computes it: a group is firing while any of its alerts fires.
     return "firing" if any(a.status == "firing" for a in alerts) else "resolved"
@@ -170,6 +179,10 @@ class Outbox:
         self._oldest_pending: float | None = None
         self._refresh_counts()
 
+    @property
+    def db(self) -> StateDB:
+        return self._db
+
     # -- the webhook's side ------------------------------------------------------------------
 
     def accept(self, notification: Notification, now: float) -> Accepted:
@@ -184,12 +197,17 @@ class Outbox:
                 seen = conn.execute(
                     "UPDATE receiver_dedup SET last_seen = ? WHERE key = ?", (now, key)
                 ).rowcount
-                if not seen:
-                    conn.execute(
-                        "INSERT INTO receiver_dedup (key, first_seen, last_seen) VALUES (?, ?, ?)",
-                        (key, now, now),
-                    )
-                    fresh.append(alert)
+                if seen:
+                    continue
+                conn.execute(
+                    "INSERT INTO receiver_dedup (key, first_seen, last_seen) VALUES (?, ?, ?)",
+                    (key, now, now),
+                )
+                if alert.status == "firing" and _resolved_seen(conn, notification, alert):
+                    # A late firing of an instance already resolved (same fingerprint and
+                    # startsAt) must not undo the resolution: shed plugs would stay off.
+                    continue
+                fresh.append(alert)
             job_id: int | None = None
             if fresh:
                 alerts = tuple(fresh)
@@ -307,6 +325,7 @@ class Outbox:
             ]
             conn.executemany("DELETE FROM receiver_steps WHERE job_id = ?", [(i,) for i in old])
             conn.executemany("DELETE FROM receiver_parts WHERE job_id = ?", [(i,) for i in old])
+            conn.executemany("DELETE FROM receiver_lanes WHERE job_id = ?", [(i,) for i in old])
             conn.executemany("DELETE FROM receiver_jobs WHERE id = ?", [(i,) for i in old])
         self._refresh_counts()
         return len(old)

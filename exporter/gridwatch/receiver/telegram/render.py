@@ -53,7 +53,10 @@ def alert_title(
 
 
 def format_time(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    local = moment.astimezone(tz)
+    try:
+        local = moment.astimezone(tz)
+    except OverflowError:  # year 1 or 9999 shifted out of range by the zone: show it in UTC
+        return moment.strftime("%d.%m.%Y %H:%M UTC")
     if local.date() == now.astimezone(tz).date():
         return local.strftime("%H:%M")
     return local.strftime("%d.%m.%Y %H:%M")
