@@ -179,7 +179,10 @@ def test_cloud_plugs_need_cloud_credentials() -> None:
 
 
 def test_plug_names_are_unique() -> None:
-    assert "used twice" in problems_of({"plugs": [local(), local()]})["receiver.tuya"]
+    problems = problems_of({"plugs": [local(), local()]})
+    assert (
+        "is already the name of receiver.tuya.plugs[0]" in problems["receiver.tuya.plugs[1].name"]
+    )
 
 
 @pytest.mark.parametrize(

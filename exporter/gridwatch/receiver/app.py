@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from gridwatch.config import Config, ConfigError
+from gridwatch.core.startup import listen
 from gridwatch.core.statedb import StateDB
 from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.receiver.metrics import ReceiverStats, make_registry
@@ -114,7 +115,8 @@ class Receiver:
     ) -> None:
         self.config = config
         self.settings, token = receiver_settings(config)
-        self.db = StateDB(config.site.data_dir / DB_NAME)
+        # FULL: a job answered 200 must survive a power cut (the grid going down is the point).
+        self.db = StateDB(config.site.data_dir / DB_NAME, synchronous="FULL")
         self.outbox = Outbox(self.db)
         self.stats = ReceiverStats()
         self.worker = Worker(
@@ -154,8 +156,7 @@ class Receiver:
         app = make_app(self.webhook, self.registry)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.listen_address, self.settings.port)
-        await site.start()
+        await listen(self._runner, self.settings.listen_address, self.settings.port, "receiver")
         self.port = int(self._runner.addresses[0][1])
         log.info("receiving Alertmanager webhooks on %s%s", self.url, PATH)
 
