@@ -89,7 +89,7 @@ def test_check_config_names_the_key_in_one_line(
 
 def test_a_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "gridwatch.yml"
-    config.write_bytes("site: {name: hem}\n".encode() + b"# caf\xe9 in Latin-1\n")
+    config.write_bytes(b"site: {name: hem}\n" + b"# caf\xe9 in Latin-1\n")
     one_clear_line(run_gridwatch("check-config", str(config)), "not UTF-8", "offset 23")
 
 

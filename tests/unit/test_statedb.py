@@ -11,9 +11,9 @@ import pytest
 
 from gridwatch.config import parse_config
 from gridwatch.core.startup import StartupError
+from gridwatch.core.statedb import StateDB
 from gridwatch.receiver.app import Receiver
 from tests.receiver_fakes import receiver_config
-from gridwatch.core.statedb import StateDB
 
 
 def test_values_survive_reopening(tmp_path: Path) -> None:
