@@ -19,6 +19,7 @@ from gridwatch.config import Config, ConfigError
 from gridwatch.core.startup import listen
 from gridwatch.core.statedb import StateDB
 from gridwatch.receiver.config import ReceiverConfig
+from gridwatch.receiver.http_noise import quiet_malformed_requests
 from gridwatch.receiver.metrics import ReceiverStats, make_registry
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.ports import Notifier, PlugActions
@@ -153,6 +154,7 @@ class Receiver:
         if pending:
             log.info("resuming %d pending job(s) from %s", pending, self.db.path)
         self._task = asyncio.create_task(self.worker.run())
+        quiet_malformed_requests()
         app = make_app(self.webhook, self.registry)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
