@@ -197,7 +197,7 @@ async def test_pair_homewizard_replaces_a_symlinked_token_file_never_writes_thro
     assert not token_file.is_symlink()
     assert len(token_file.read_text().strip()) == 32
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert list(tmp_path.glob("*.tmp")) == []  # noqa: ASYNC240
 
 
 async def test_pair_homewizard_gives_up_without_button(

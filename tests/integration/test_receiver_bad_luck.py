@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from gridwatch.sim.telegram_api import FakeBotApi, check_html
 from tests.integration.test_receiver_delivery import CHAT, FAMILY, Running
-from tests.receiver_fakes import RecordingPlugs, griddown
+from tests.receiver_fakes import TOKEN, RecordingPlugs, griddown
 
 pytestmark = pytest.mark.integration
 
@@ -136,8 +136,6 @@ async def _post(running: Running, body: dict[str, object]) -> tuple[int, dict[st
 
 
 async def _post_raw(running: Running, data: bytes) -> tuple[int, dict[str, object]]:
-    from tests.receiver_fakes import TOKEN  # noqa: PLC0415
-
     assert running.receiver is not None
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     async with (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
