@@ -94,6 +94,7 @@ class RecordingPlugs:
     offline: set[str] = field(default_factory=set)
     switched: list[tuple[str, bool]] = field(default_factory=list)
     block_on: str | None = None  # switch() of this plug never returns (to stop mid-work)
+    off_by_hand: set[str] = field(default_factory=set)  # already off before any switch
 
     def plan(self, alert: Alert) -> list[tuple[str, bool]]:
         if alert.name != "GridDown":
@@ -106,7 +107,12 @@ class RecordingPlugs:
         self.switched.append((plug, on))
         if plug in self.offline:
             return PlugResult(plug, on, "offline", "no answer")
-        return PlugResult(plug, on, "ok")
+        was_on = plug not in self.off_by_hand
+        if on:
+            self.off_by_hand.discard(plug)
+        else:
+            self.off_by_hand.add(plug)
+        return PlugResult(plug, on, "ok", was_on=None if on else was_on)
 
     @property
     def stagger_seconds(self) -> float:

@@ -341,3 +341,29 @@ async def test_a_chat_that_refuses_is_dead_lettered_while_the_others_are_served(
     found = rig.outbox.job(job)
     assert found is not None and "blocked" in found.last_error
     assert rig.outbox.counts["dead"] == 1 and rig.stats.dead_letters == {"refused": 1}
+
+
+async def test_a_plug_off_before_the_shedding_stays_off_at_the_restore(tmp_path: Path) -> None:
+    """Issue 15, fault 6: a plug switched off by hand before a grid loss came back on."""
+    rig = Rig(tmp_path / "receiver.db", RecordingNotifier(), RecordingPlugs(off_by_hand={"heater"}))
+    rig.post(griddown())
+    await rig.worker.run_once()
+    # A second shedding while the plugs are off must not make "off" their remembered state.
+    rig.post(griddown(starts="2026-11-22T05:45:00Z"))
+    await rig.worker.run_once()
+    rig.restart(RecordingNotifier(), rig.plugs)  # the memory survives a restart
+    rig.post(griddown("resolved", starts="2026-11-22T05:45:00Z"))
+    await rig.worker.run_once()
+    assert [s for s in rig.plugs.switched if s[1]] == [("boiler", True), ("pump", True)]
+    [(_, results)] = rig.notifier.delivered
+    assert [(r.plug, r.kept_off) for r in results] == [
+        ("boiler", False),
+        ("heater", True),
+        ("pump", False),
+    ]
+    # The next grid loss remembers afresh: now every plug was on.
+    rig.plugs.off_by_hand.discard("heater")
+    rig.post(griddown(starts="2026-11-23T01:00:00Z"))
+    rig.post(griddown("resolved", starts="2026-11-23T01:00:00Z"))
+    await rig.worker.run_once()
+    assert ("heater", True) in rig.plugs.switched

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Iterator, MutableSet
+from collections.abc import Callable, Iterator, MutableSet
 from dataclasses import dataclass
 from typing import Literal
 
@@ -158,7 +158,14 @@ def _status_of(alerts: tuple[Alert, ...]) -> Literal["firing", "resolved"]:
 
 def _result_json(result: PlugResult) -> str:
     return json.dumps(
-        {"plug": result.plug, "on": result.on, "outcome": result.outcome, "detail": result.detail}
+        {
+            "plug": result.plug,
+            "on": result.on,
+            "outcome": result.outcome,
+            "detail": result.detail,
+            "was_on": result.was_on,
+            "kept_off": result.kept_off,
+        }
     )
 
 
@@ -166,7 +173,14 @@ def _result(text: str | None) -> PlugResult | None:
     if text is None:
         return None
     raw = json.loads(text)
-    return PlugResult(raw["plug"], bool(raw["on"]), raw["outcome"], raw.get("detail", ""))
+    return PlugResult(
+        raw["plug"],
+        bool(raw["on"]),
+        raw["outcome"],
+        raw.get("detail", ""),
+        raw.get("was_on"),
+        bool(raw.get("kept_off", False)),
+    )
 
 
 class Outbox:
@@ -273,8 +287,17 @@ class Outbox:
         ).fetchall()
         return [Step(job_id, r[0], r[1], bool(r[2]), bool(r[3]), _result(r[4])) for r in rows]
 
-    def step_done(self, job_id: int, seq: int, result: PlugResult) -> None:
+    def step_done(
+        self,
+        job_id: int,
+        seq: int,
+        result: PlugResult,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """Record a switch's result; ``also`` writes in the same transaction."""
         with self._db.transaction() as conn:
+            if also is not None:
+                also(conn)
             conn.execute(
                 "UPDATE receiver_steps SET done = 1, result = ? WHERE job_id = ? AND seq = ?",
                 (_result_json(result), job_id, seq),

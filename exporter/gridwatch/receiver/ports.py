@@ -73,7 +73,9 @@ class PlugActions(Protocol):
         ...
 
     async def switch(self, plug: str, on: bool) -> PlugResult:
-        """Switch one plug; never raises for device trouble (offline/error are results)."""
+        """Switch one plug; never raises for device trouble (offline/error are results). When
+        switching off, ``was_on`` of the result is the state before, if the plug could say:
+        the worker remembers it, so a restore leaves a plug off that was off before."""
         ...
 
     @property

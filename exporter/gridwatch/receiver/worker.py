@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from gridwatch.receiver.lanes import Lane, Lanes
 from gridwatch.receiver.metrics import ReceiverStats
 from gridwatch.receiver.model import PlugResult
 from gridwatch.receiver.outbox import Job, Outbox, Step
+from gridwatch.receiver.plug_memory import PlugMemory
 from gridwatch.receiver.ports import DeadReason, DeliveryError, Notifier, PlugActions
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class Worker:
     ) -> None:
         self._outbox = outbox
         self._lanes = Lanes(outbox.db)
+        self._memory = PlugMemory(outbox.db)
         self._stats = stats
         self._notifier = notifier
         self._plugs = plugs
@@ -148,10 +151,23 @@ class Worker:
 
     async def _switch_and_record(self, job: Job, step: Step) -> None:
         # Recorded as each one finishes: a restart mid-run switches only the unfinished ones.
-        self._record(job, step, await self._switch(step))
+        if step.on and self._memory.was_on(step.plug) is False:
+            # Off by hand before the load was shed: the restore leaves it as it was.
+            result = PlugResult(step.plug, True, "ok", "", kept_off=True)
+        else:
+            result = await self._switch(step)
+        self._record(job, step, result)
 
     def _record(self, job: Job, step: Step, result: PlugResult) -> None:
-        self._outbox.step_done(job.id, step.seq, result)
+        now = self._clock()
+
+        def remember(conn: sqlite3.Connection) -> None:
+            if step.on:
+                self._memory.restored(conn, step.plug)
+            elif result.was_on is not None:
+                self._memory.shed(conn, step.plug, result.was_on, now)
+
+        self._outbox.step_done(job.id, step.seq, result, remember)
         self._stats.plug_switches[result.outcome] += 1
         if result.outcome != "ok":
             log.warning("plug %s: %s %s", step.plug, result.outcome, result.detail)

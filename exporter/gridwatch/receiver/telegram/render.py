@@ -92,7 +92,9 @@ def plug_lines(plugs: Sequence[PlugResult], catalog: Catalog) -> list[str]:
     lines = [b(catalog.t(heading))]
     for plug in plugs:
         detail = plug.detail or catalog.plain("unknown")
-        if plug.outcome == "ok":
+        if plug.kept_off:
+            lines.append(catalog.t("plug.kept_off", plug=plug.plug))
+        elif plug.outcome == "ok":
             lines.append(catalog.t("plug.ok.on" if plug.on else "plug.ok.off", plug=plug.plug))
         elif plug.outcome == "offline":
             lines.append(catalog.t("plug.offline", plug=plug.plug, detail=detail))
