@@ -7,6 +7,7 @@ makes backoff and retry_after exact without waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -365,5 +366,24 @@ async def test_a_plug_off_before_the_shedding_stays_off_at_the_restore(tmp_path:
     rig.plugs.off_by_hand.discard("heater")
     rig.post(griddown(starts="2026-11-23T01:00:00Z"))
     rig.post(griddown("resolved", starts="2026-11-23T01:00:00Z"))
+    await rig.worker.run_once()
+    assert ("heater", True) in rig.plugs.switched
+
+
+async def test_a_shedding_cut_by_a_crash_never_remembers_its_own_off(tmp_path: Path) -> None:
+    """A switch-off interrupted by a crash may have acted: re-run, it reads "off", which is not
+    what the plug was before the shedding. The restore must still switch it on."""
+    rig = Rig(tmp_path / "receiver.db", RecordingNotifier(), RecordingPlugs(block_on="heater"))
+    rig.post(griddown())
+    work = asyncio.create_task(rig.worker.run_once())
+    while len(rig.plugs.switched) < 2:  # boiler and pump done, heater hangs
+        await asyncio.sleep(0)
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+    # The heater did switch off before the crash; after the restart it reads "off".
+    rig.restart(RecordingNotifier(), RecordingPlugs(off_by_hand={"heater"}))
+    await rig.worker.run_once()
+    rig.post(griddown("resolved"))
     await rig.worker.run_once()
     assert ("heater", True) in rig.plugs.switched

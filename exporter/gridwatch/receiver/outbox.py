@@ -145,6 +145,16 @@ def dedup_key(notification: Notification, alert: Alert) -> str:
     return f"{notification.receiver}\x1f{notification.group_key}\x1f{alert.dedup_key}"
 
 
+def _add_column(db: StateDB, table: str, column: str) -> None:
+    """A column added in a later release, for state files made before it."""
+    try:
+        with db.transaction() as conn:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
+
+
 def _resolved_seen(conn: sqlite3.Connection, notification: Notification, alert: Alert) -> bool:
     resolved = dedup_key(notification, dataclasses.replace(alert, status="resolved"))
     row = conn.execute("SELECT 1 FROM receiver_dedup WHERE key = ?", (resolved,)).fetchone()
@@ -189,6 +199,7 @@ class Outbox:
     def __init__(self, db: StateDB) -> None:
         self._db = db
         db.ensure_schema(*_SCHEMA)
+        _add_column(db, "receiver_steps", "tries INTEGER NOT NULL DEFAULT 0")
         self._counts: dict[JobState, int] = {}
         self._oldest_pending: float | None = None
         self._refresh_counts()
@@ -302,6 +313,21 @@ class Outbox:
                 "UPDATE receiver_steps SET done = 1, result = ? WHERE job_id = ? AND seq = ?",
                 (_result_json(result), job_id, seq),
             )
+
+    def step_tried(self, job_id: int, seq: int) -> int:
+        """Count a try of a step before it is made; the tries before this one.
+
+        A step tried before was interrupted (a crash) after the switch may already have acted:
+        what it reads now is not what the plug was before."""
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT tries FROM receiver_steps WHERE job_id = ? AND seq = ?", (job_id, seq)
+            ).fetchone()
+            conn.execute(
+                "UPDATE receiver_steps SET tries = tries + 1 WHERE job_id = ? AND seq = ?",
+                (job_id, seq),
+            )
+        return 0 if row is None else int(row[0])
 
     def progress(self, job_id: int) -> JobProgress:
         """The parts of this job's notification already delivered, written through."""

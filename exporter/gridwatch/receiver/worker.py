@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import random
@@ -154,8 +155,13 @@ class Worker:
         if step.on and self._memory.was_on(step.plug) is False:
             # Off by hand before the load was shed: the restore leaves it as it was.
             result = PlugResult(step.plug, True, "ok", "", kept_off=True)
-        else:
+        elif step.on:
             result = await self._switch(step)
+        else:
+            interrupted = self._outbox.step_tried(job.id, step.seq) > 0
+            result = await self._switch(step)
+            if interrupted:  # it may have switched off before the crash: "before" is unknown
+                result = dataclasses.replace(result, was_on=None)
         self._record(job, step, result)
 
     def _record(self, job: Job, step: Step, result: PlugResult) -> None:
