@@ -387,3 +387,17 @@ async def test_a_shedding_cut_by_a_crash_never_remembers_its_own_off(tmp_path: P
     rig.post(griddown("resolved"))
     await rig.worker.run_once()
     assert ("heater", True) in rig.plugs.switched
+
+
+async def test_a_crash_after_the_last_chat_but_before_the_job_ends_is_finished_later(
+    rig: Rig,
+) -> None:
+    """Found by the crash test: both lanes done, the job still pending after the restart."""
+    rig.notifier.targets = ("family", "me")
+    job = rig.post(griddown())
+    await rig.worker.run_once()
+    rig.db.connection.execute("UPDATE receiver_jobs SET state = 'pending' WHERE id = ?", (job,))
+    rig.restart(RecordingNotifier(targets=("family", "me")), rig.plugs)
+    await rig.worker.run_once()
+    assert rig.outbox.counts == {"pending": 0, "done": 1, "dead": 0}
+    assert rig.notifier.attempts == []  # nothing sent again

@@ -276,6 +276,9 @@ class Outbox:
     def awaiting_actions(self) -> list[Job]:
         return self._jobs("state = 'pending' AND actions_done = 0")
 
+    def awaiting_notification(self) -> list[Job]:
+        return self._jobs("state = 'pending' AND actions_done = 1")
+
     def next_to_notify(self) -> Job | None:
         """The oldest pending job: messages go out in the order the alerts came in."""
         found = self._jobs("id = (SELECT min(id) FROM receiver_jobs WHERE state = 'pending')")

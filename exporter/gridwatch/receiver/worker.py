@@ -222,6 +222,10 @@ class Worker:
             while (job := self._outbox.next_to_notify()) is not None and job.actions_done:
                 self._outbox.delivered(job.id, self._clock())
             return None
+        # A crash between a job's last lane and the job's own end leaves it pending with
+        # every lane finished (and so does a chat removed from the config): end those first.
+        for job in self._outbox.awaiting_notification():
+            self._finish_if_complete(job)
         dues = await asyncio.gather(*(self._run_lane(t) for t in self._notifier.targets))
         return min((due for due in dues if due is not None), default=None)
 

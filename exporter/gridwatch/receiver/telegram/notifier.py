@@ -153,7 +153,8 @@ class TelegramNotifier:
                 f"cannot render the message: {type(exc).__name__}", retryable=False, reason="render"
             ) from None
         bot = await self._initialize()
-        key = self.progress_key(notification)
+        # Per target too: the worker sends to several chats at once.
+        key = f"{self.progress_key(notification)}|{target or '*'}"
         memory = self._progress.setdefault(key, _Progress())
         while len(self._progress) > _MAX_PENDING:
             del self._progress[next(iter(self._progress))]
@@ -195,7 +196,7 @@ class TelegramNotifier:
                     break
                 sent.add(f"{chat}:{index}")
                 self.problem = None
-        del self._progress[key]
+        self._progress.pop(key, None)
         refused = [failed[c] for c in chats if c in failed]
         if refused:
             raise DeliveryError("; ".join(refused), retryable=False)
