@@ -43,6 +43,7 @@ def load_yaml(raw: bytes) -> Any:
         ) from None
     loader = yaml.SafeLoader(text)
     try:
+        _check_depth(text)
         node = _compose(loader)
         if node is None:
             return None
@@ -57,11 +58,25 @@ def load_yaml(raw: bytes) -> Any:
         loader.dispose()
 
 
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the event stream (flat, and it stops at the first level too
+    many): PyYAML composes recursively, slowly and finally out of stack on such a document."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = f"line {mark.line + 1}: " if mark is not None else ""
+                raise YamlError("", f"{where}nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
 def _compose(loader: yaml.SafeLoader) -> Node | None:
-    # PyYAML composes recursively: a document nested thousands deep overflows the stack.
     try:
         node: Node | None = loader.get_single_node()
-    except RecursionError:
+    except RecursionError:  # _check_depth comes first; kept as a last guard
         raise YamlError("", f"nested more than {MAX_DEPTH} levels deep") from None
     return node
 
