@@ -144,12 +144,17 @@ def test_an_unwritable_data_dir_is_one_line(tmp_path: Path, command: str) -> Non
         locked.chmod(stat.S_IRWXU)
 
 
-def test_an_unwritable_data_dir_as_root_too(tmp_path: Path) -> None:
-    """Root can write any directory, but not below a file: the same one line."""
+@pytest.mark.parametrize("command", ["run", "receiver"])
+def test_a_data_dir_that_cannot_be_made_is_one_line(tmp_path: Path, command: str) -> None:
+    """Even root cannot make a directory below a file: the same one line."""
     (tmp_path / "file").write_text("")
     config = tmp_path / "gridwatch.yml"
     config.write_text(
-        f"site: {{data_dir: {tmp_path / 'file' / 'data'}}}\nreceiver: {{port: 0, token: t}}\n",
+        f"site: {{data_dir: {tmp_path / 'file' / 'data'}}}\n"
+        f"exporter: {{listen_address: 127.0.0.1, port: {free_port()}}}\n"
+        "receiver: {listen_address: 127.0.0.1, port: 0, token: t}\n"
+        # prices keep a cache in the state file (a config without such a source makes none)
+        "prices: {area: SE3, elprisetjustnu_url: 'http://127.0.0.1:9', providers: [elprisetjustnu]}\n",
         encoding="utf-8",
     )
-    one_clear_line(run_gridwatch("receiver", "-c", str(config)), "site.data_dir")
+    one_clear_line(run_gridwatch(command, "-c", str(config)), "site.data_dir")
