@@ -154,7 +154,8 @@ def test_a_data_dir_that_cannot_be_made_is_one_line(tmp_path: Path, command: str
         f"exporter: {{listen_address: 127.0.0.1, port: {free_port()}}}\n"
         "receiver: {listen_address: 127.0.0.1, port: 0, token: t}\n"
         # prices keep a cache in the state file (a config without such a source makes none)
-        "prices: {area: SE3, elprisetjustnu_url: 'http://127.0.0.1:9', providers: [elprisetjustnu]}\n",
+        "prices: {area: SE3, providers: [elprisetjustnu],\n"
+        "         elprisetjustnu_url: 'http://127.0.0.1:9'}\n",
         encoding="utf-8",
     )
     one_clear_line(run_gridwatch(command, "-c", str(config)), "site.data_dir")
