@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridwatch.core.statedb import StateDB
+from gridwatch.receiver.lanes import Lane, Lanes
 from gridwatch.receiver.model import PlugResult
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.payload import parse_notification
@@ -65,12 +66,15 @@ def test_jobs_steps_and_dedup_keys_survive_a_reopen(tmp_path: Path) -> None:
     assert job_id is not None
     outbox.plan(job_id, [("boiler", False), ("heater", False)])
     outbox.step_done(job_id, 0, PlugResult("boiler", False, "ok"))
-    outbox.retry_later(job_id, NOW + 30, "telegram: 429")
+    lanes = Lanes(outbox.db)
+    lanes.retry_later(Lane(job_id, "42"), NOW + 30, "telegram: 429")
 
     reopened = outbox_at(path)
     job = reopened.job(job_id)
     assert job is not None and job.planned and not job.actions_done
-    assert (job.attempts, job.next_attempt_at, job.last_error) == (1, NOW + 30, "telegram: 429")
+    assert (job.attempts, job.last_error) == (1, "telegram: 429")
+    lane = Lanes(reopened.db).get(job_id, "42")
+    assert (lane.state, lane.attempts, lane.next_attempt_at) == ("pending", 1, NOW + 30)
     assert job.notification == parse_notification(griddown())
     steps = reopened.steps(job_id)
     assert [(s.plug, s.on, s.done) for s in steps] == [

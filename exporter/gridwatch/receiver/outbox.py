@@ -355,14 +355,6 @@ class Outbox:
             )
         self._refresh_counts()
 
-    def retry_later(self, job_id: int, next_attempt_at: float, error: str) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE receiver_jobs SET attempts = attempts + 1, next_attempt_at = ?, "
-                "last_error = ? WHERE id = ?",
-                (next_attempt_at, error, job_id),
-            )
-
     def prune(self, now: float, retention: float) -> int:
         """Forget dedup keys and finished jobs older than ``retention``; pending work stays."""
         cutoff = now - retention

@@ -1,11 +1,12 @@
 """The worker: performs the outbox's jobs — plug switches first, then the message.
 
 Two loops share the outbox. The actions loop switches plugs as soon as a job arrives, so a
-Telegram outage never delays load shedding. The notify loop sends messages oldest first (so
-"grid restored" never overtakes "grid lost"), each after its job's switches are done and
-reported; a retryable failure waits with exponential backoff and jitter, never sooner than the
-peer's ``retry_after``; a failure that cannot succeed, or work older than ``retry_max_age``, is
-dead-lettered: logged, counted, kept in the outbox until pruned.
+Telegram outage never delays load shedding. The notify loop keeps one lane per chat, side by
+side: in each, messages go oldest first (so "grid restored" never overtakes "grid lost"), each
+after its job's switches are done and reported; a retryable failure waits with exponential
+backoff and jitter, never sooner than the peer's ``retry_after``, and holds back only its own
+chat; a failure that cannot succeed is dead-lettered at once, work older than
+``retry_max_age`` when it next fails: logged, counted by reason, kept until pruned.
 """
 
 from __future__ import annotations
