@@ -19,6 +19,7 @@ from bench import (
     alert_latency,
     idle_cost,
     inverter_reads,
+    outbox_durability,
     push_capture,
     scrape,
     scrape_household,
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "idle_cost": idle_cost.run,
     "steady_state": steady_state.run,
     "inverter_reads": inverter_reads.run,
+    "outbox_durability": outbox_durability.run,
     "alert_latency": alert_latency.run,
 }
 

@@ -60,21 +60,29 @@ class RecordingNotifier:
     delivered: list[tuple[Notification, list[PlugResult]]] = field(default_factory=list)
     clock: FakeClock | None = None
     attempt_times: list[float] = field(default_factory=list)
+    targets: tuple[str, ...] = ("chat",)
+    problem: str | None = None
+    broken: dict[str, DeliveryError] = field(default_factory=dict)  # target → fails every time
+    by_target: list[tuple[str | None, Notification]] = field(default_factory=list)  # delivered
 
     async def notify(
         self,
         notification: Notification,
         plugs: Sequence[PlugResult],
         progress: MutableSet[str] | None = None,
+        target: str | None = None,
     ) -> None:
         self.attempts.append((notification, list(plugs)))
         if self.clock is not None:
             self.attempt_times.append(self.clock())
+        if target in self.broken:
+            raise self.broken[target]
         if self.failures:
             failure = self.failures.pop(0)
             if failure is not None:
                 raise failure
         self.delivered.append((notification, list(plugs)))
+        self.by_target.append((target, notification))
 
 
 @dataclass
@@ -86,6 +94,7 @@ class RecordingPlugs:
     offline: set[str] = field(default_factory=set)
     switched: list[tuple[str, bool]] = field(default_factory=list)
     block_on: str | None = None  # switch() of this plug never returns (to stop mid-work)
+    off_by_hand: set[str] = field(default_factory=set)  # already off before any switch
 
     def plan(self, alert: Alert) -> list[tuple[str, bool]]:
         if alert.name != "GridDown":
@@ -98,7 +107,12 @@ class RecordingPlugs:
         self.switched.append((plug, on))
         if plug in self.offline:
             return PlugResult(plug, on, "offline", "no answer")
-        return PlugResult(plug, on, "ok")
+        was_on = plug not in self.off_by_hand
+        if on:
+            self.off_by_hand.discard(plug)
+        else:
+            self.off_by_hand.add(plug)
+        return PlugResult(plug, on, "ok", was_on=None if on else was_on)
 
     @property
     def stagger_seconds(self) -> float:

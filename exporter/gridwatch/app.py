@@ -16,6 +16,7 @@ from gridwatch.core.collector import GridwatchCollector
 from gridwatch.core.component import Component, ComponentFactory, Runtime
 from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.server import make_app, make_registry
+from gridwatch.core.startup import listen
 from gridwatch.core.state import StateStore
 from gridwatch.core.thresholds import component as alert_thresholds
 from gridwatch.shutdown import StopSignals
@@ -74,10 +75,8 @@ class Exporter:
         app = make_app(self.store, self.registry, [r for c in self.components for r in c.routes])
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(
-            self._runner, self.config.exporter.listen_address, self.config.exporter.port
-        )
-        await site.start()
+        exporter = self.config.exporter
+        await listen(self._runner, exporter.listen_address, exporter.port, "exporter")
         self.port = int(self._runner.addresses[0][1])  # the real port when configured as 0
         self._task = asyncio.create_task(Scheduler(self.store, self.sources).run())
         self._background = [

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gridwatch import __version__
 from gridwatch.config import ConfigError, load_config
+from gridwatch.core.startup import StartupError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -45,6 +46,10 @@ def _cmd_receiver(args: argparse.Namespace) -> int:
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if config.receiver is not None:
+        from gridwatch.receiver.app import receiver_settings
+
+        receiver_settings(config, str(args.config))  # what `gridwatch receiver` would refuse
     print(f"{args.config}: OK ({len(config.meters)} meter(s))")
     return EXIT_OK
 
@@ -170,4 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:  # every command that reads a config reports it the same way
         print(exc, file=sys.stderr)
         return EXIT_INVALID
+    except StartupError as exc:  # port in use, data_dir not writable, …: one line, no traceback
+        where = getattr(args, "config", None)
+        print(f"{where}: cannot start: {exc}" if where else f"cannot start: {exc}", file=sys.stderr)
+        return EXIT_INVALID if exc.config_error else EXIT_FAILED
     return result

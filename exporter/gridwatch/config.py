@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
+from gridwatch.config_yaml import YamlError, duplicate_names, load_yaml
 from gridwatch.core.thresholds_config import AlertsConfig
 from gridwatch.energy.config import TariffConfig
 from gridwatch.receiver.config import ReceiverConfig
@@ -210,6 +210,8 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
         raise ConfigError(
             source, [(m.path, f"environment variable {m.name} is not set") for m in missing]
         )
+    if duplicates := duplicate_names(data):
+        raise ConfigError(source, duplicates)
     try:
         return Config.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
@@ -220,14 +222,11 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
 
 def load_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), [("", f"cannot read file: {exc.strerror}")]) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
+        data = load_yaml(raw)
+    except YamlError as exc:
+        raise ConfigError(str(path), [(exc.path, exc.message)]) from None
     return parse_config(data, str(path), path.parent)

@@ -6,6 +6,7 @@ importing the root config (which imports them).
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+MAX_DURATION = 10 * 365 * 86400.0
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -20,12 +22,19 @@ def parse_duration(value: object) -> float:
     """Seconds from ``10s``, ``5m``, ``1.5h``, ``500ms`` or a bare number of seconds."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 10s or 5m")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
-    else:
-        raise ValueError(f"expected a duration such as 10s or 5m, got {value!r}")
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str) and (match := _DURATION.match(value)):
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+        else:
+            raise ValueError(f"expected a duration such as 10s or 5m, got {str(value)[:40]!r}")
+    except OverflowError:
+        seconds = math.inf
+    # .nan compares false with everything, so "<= 0" alone lets it through (and a poll loop
+    # that sleeps nan seconds spins a whole core); .inf would never fire.
+    if not math.isfinite(seconds) or seconds > MAX_DURATION:
+        raise ValueError(f"expected a finite duration up to 10 years, got {str(value)[:40]!r}")
     if seconds <= 0:
         raise ValueError("duration must be positive")
     return seconds
@@ -37,7 +46,8 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 class Strict(BaseModel):
     """Unknown keys are errors (typos must not be silently ignored); settings are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity in any number: YAML's .nan/.inf pass "gt=0"-free fields otherwise.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def read_secret_file(path: Path) -> str:

@@ -179,6 +179,27 @@ async def test_pair_homewizard_walks_through_the_button_press(
         assert response.status == 200
 
 
+async def test_pair_homewizard_replaces_a_symlinked_token_file_never_writes_through_it(
+    make_sim: SimFactory, tmp_path: Path
+) -> None:
+    """Issue 15, fault 8: a symlink at --token-file was followed and its target overwritten."""
+    sim = await make_sim()
+    precious = tmp_path / "precious.conf"
+    precious.write_text("do not touch\n")
+    token_file = tmp_path / "hw.token"
+    token_file.symlink_to(precious)
+    proc = await pair(sim, token_file, wait=30)
+    await read_until(proc, "Press the button")
+    sim.press_button()
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert precious.read_text() == "do not touch\n"
+    assert not token_file.is_symlink()
+    assert len(token_file.read_text().strip()) == 32
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert list(tmp_path.glob("*.tmp")) == []  # noqa: ASYNC240
+
+
 async def test_pair_homewizard_gives_up_without_button(
     make_sim: SimFactory, tmp_path: Path
 ) -> None:

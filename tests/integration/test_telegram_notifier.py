@@ -158,19 +158,27 @@ async def test_telegram_unreachable_at_start_is_not_fatal(api: FakeBotApi) -> No
     assert [c.method for c in api.calls] == ["getMe", "sendMessage"]
 
 
-async def test_a_rejected_token_fails_start_and_is_never_logged(
+async def test_a_rejected_token_is_one_error_line_a_health_problem_and_never_logged(
     api: FakeBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Issue 15, fault 4: a wrong or revoked token ended the receiver (no load shedding). Now it
+    costs only Telegram: start returns, health shows why, messages wait and are retried."""
     wrong = "7000000001:AAWrongTokenWrongTokenWrongToken_xx"
     cfg = config(api, chat_ids=[42], bot_token=wrong)
-    with caplog.at_level(logging.DEBUG), pytest.raises(DeliveryError) as info:
-        await TelegramNotifier(cfg).start()
-    assert info.value.retryable is False
-    assert "rejected" in str(info.value)
+    notifier = TelegramNotifier(cfg)
+    with caplog.at_level(logging.DEBUG):
+        await notifier.start()
+        with pytest.raises(DeliveryError) as info:
+            await notifier.notify(grid_down(), [], target="42")
+    assert info.value.retryable is True  # the work is kept until the token is fixed
+    assert notifier.problem is not None and "rejected" in notifier.problem
     assert api.calls[0].status == 401
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None  # one line, no traceback
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert logged, "PTB and httpx log at DEBUG; nothing captured means the check is void"
-    assert wrong not in logged and wrong not in str(info.value)
+    assert wrong not in logged and wrong not in str(info.value) and wrong not in notifier.problem
+    await notifier.close()
 
 
 async def test_the_token_never_reaches_the_logs(

@@ -51,7 +51,7 @@ async def test_switch_off_and_on_and_read_state(sim: TuyaLocalSim, version: str)
     actions = TuyaActions(tuya(sim), [GRID_DOWN])
     try:
         off = await actions.switch("boiler", False)
-        assert off == PlugResult("boiler", False, "ok")
+        assert off == PlugResult("boiler", False, "ok", was_on=True)
         # The device itself is off, and only its switch changed.
         assert boiler.dps == {"1": False, "9": 0, "19": 0}
         (state,) = await actions.states()
@@ -174,3 +174,36 @@ async def test_one_offline_plug_does_not_stop_the_others(sim: TuyaLocalSim) -> N
         "heater": (None, "offline"),
         "washer": (False, "ok"),
     }
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.4"])
+async def test_a_slow_plug_that_switched_is_reported_switched(
+    sim: TuyaLocalSim, version: str
+) -> None:
+    """Issue 15, fault 6: a plug answering after 3 s was "error … check local_key and
+    version" (and "not reachable" in /plugs) although it did switch. Default timeouts."""
+    slow = sim.add("boiler", version=version, on=True, groups=["heavy"], response_delay=3.0)
+    sim.start()
+    actions = TuyaActions(TuyaConfig.model_validate({"plugs": sim.configs()}), [GRID_DOWN])
+    try:
+        result = await actions.switch("boiler", False)
+        assert (result.outcome, result.was_on) == ("ok", True), result.detail
+        assert slow.on is False
+        (state,) = await actions.states()
+        assert (state.on, state.outcome) == (False, "ok"), state.detail
+    finally:
+        await actions.close()
+
+
+async def test_switching_off_tells_what_the_plug_was_before(sim: TuyaLocalSim) -> None:
+    """Issue 15, fault 6: so that a restore can leave a plug off that was off before."""
+    sim.add("lamp", version="3.4", on=False, groups=["heavy"])
+    sim.add("boiler", version="3.5", on=True, groups=["heavy"])
+    sim.start()
+    actions = TuyaActions(tuya(sim), [GRID_DOWN])
+    try:
+        assert (await actions.switch("lamp", False)).was_on is False
+        assert (await actions.switch("boiler", False)).was_on is True
+        assert (await actions.switch("boiler", True)).was_on is None  # only asked when shedding
+    finally:
+        await actions.close()

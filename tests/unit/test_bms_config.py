@@ -40,8 +40,8 @@ def test_defaults_and_relative_devices_file(tmp_path: Path) -> None:
         ),
         (
             {"devices": [{"name": "h", "address": A}, {"name": "h", "address": A[:-1] + "6"}]},
-            "batteries",
-            "used twice",
+            "batteries.devices[1].name",
+            "is already the name of batteries.devices[0]",
         ),
         ({"interval": "soon"}, "batteries.interval", "duration"),
         ({"keep_alive": "maybe"}, "batteries.keep_alive", "boolean"),

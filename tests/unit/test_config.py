@@ -109,7 +109,9 @@ def test_api_auto_is_v1_without_token_and_staleness_default() -> None:
 
 def test_duplicate_meter_names_and_bad_levels() -> None:
     twice = {"meters": [{"name": "a", "host": "h"}, {"name": "a", "host": "i"}]}
-    with pytest.raises(ConfigError, match="used twice"):
+    with pytest.raises(
+        ConfigError, match=r"meters\[1\]\.name: .a. is already the name of meters\[0\]"
+    ):
         parse_config(twice)
     with pytest.raises(ConfigError, match="critical"):
         parse_config(meter(imbalance_warning_amperes=10, imbalance_critical_amperes=5))

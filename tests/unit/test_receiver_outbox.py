@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridwatch.core.statedb import StateDB
+from gridwatch.receiver.lanes import Lane, Lanes
 from gridwatch.receiver.model import PlugResult
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.payload import parse_notification
@@ -65,12 +66,15 @@ def test_jobs_steps_and_dedup_keys_survive_a_reopen(tmp_path: Path) -> None:
     assert job_id is not None
     outbox.plan(job_id, [("boiler", False), ("heater", False)])
     outbox.step_done(job_id, 0, PlugResult("boiler", False, "ok"))
-    outbox.retry_later(job_id, NOW + 30, "telegram: 429")
+    lanes = Lanes(outbox.db)
+    lanes.retry_later(Lane(job_id, "42"), NOW + 30, "telegram: 429")
 
     reopened = outbox_at(path)
     job = reopened.job(job_id)
     assert job is not None and job.planned and not job.actions_done
-    assert (job.attempts, job.next_attempt_at, job.last_error) == (1, NOW + 30, "telegram: 429")
+    assert (job.attempts, job.last_error) == (1, "telegram: 429")
+    lane = Lanes(reopened.db).get(job_id, "42")
+    assert (lane.state, lane.attempts, lane.next_attempt_at) == ("pending", 1, NOW + 30)
     assert job.notification == parse_notification(griddown())
     steps = reopened.steps(job_id)
     assert [(s.plug, s.on, s.done) for s in steps] == [
@@ -117,8 +121,22 @@ def test_prune_forgets_old_keys_and_finished_jobs_but_never_pending_work(tmp_pat
     assert outbox.job(old_done) is None and outbox.steps(old_done) == []
     assert outbox.job(old_pending or 0) is not None  # still to be delivered
     assert outbox.dedup_keys() == 2
-    assert outbox.accept(parse_notification(griddown()), NOW + 50 * HOUR).new_alerts == 1
+    # The firing key is forgotten, but its resolution is still known: a late re-send of the
+    # firing must not undo it (it would leave the plugs off).
+    late = outbox.accept(parse_notification(griddown()), NOW + 50 * HOUR)
+    assert (late.new_alerts, late.duplicates) == (0, 1)
     assert outbox.accept(refreshed, NOW + 50 * HOUR).duplicates == 1
+
+
+def test_a_firing_after_its_own_resolution_is_not_applied(tmp_path: Path) -> None:
+    """Issue 15, fault 3: resolved (X, T) then firing (X, T) left the plugs off."""
+    outbox = outbox_at(tmp_path / "receiver.db")
+    assert outbox.accept(parse_notification(griddown("resolved")), NOW).new_alerts == 1
+    late = outbox.accept(parse_notification(griddown()), NOW + 1)
+    assert (late.job_id, late.new_alerts, late.duplicates) == (None, 0, 1)
+    # A new episode (another startsAt) of the same alert is of course new.
+    again = outbox.accept(parse_notification(griddown(starts="2026-11-23T01:00:00Z")), NOW + 2)
+    assert again.new_alerts == 1
 
 
 def test_a_failed_write_leaves_nothing_half_done(tmp_path: Path) -> None:

@@ -7,12 +7,17 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gridwatch.receiver.payload import PayloadError, encode_notification, parse_notification
+from gridwatch.receiver.telegram.markup import MAX_MESSAGE, utf16_len
+from gridwatch.receiver.telegram.render import messages
+from gridwatch.receiver.telegram.templates import Catalog
+from gridwatch.sim.telegram_api import check_html
 from tests.helpers import load_json, shared_fixture_files, shared_or_skip
 from tests.receiver_fakes import AM_FIXTURES, am_payload
 
@@ -186,3 +191,95 @@ def test_any_value_in_an_alert_field_is_handled(key: str, junk: Any) -> None:
         parse_notification(data)
     except PayloadError as exc:
         assert str(exc).startswith(f"alerts[0].{key}")
+
+
+def test_a_fingerprint_with_a_trailing_newline_is_refused() -> None:
+    """Issue 15, fault 8: "$" matched before a final newline."""
+    data = am_payload("am0.25_webhook_v4_griddown_single.json")
+    data["alerts"][0]["fingerprint"] += "\n"
+    with pytest.raises(PayloadError, match=r"alerts\[0\]\.fingerprint"):
+        parse_notification(data)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_that_is_no_instant_in_utc_is_refused_naming_the_field(stamp: str) -> None:
+    """Issue 15, fault 1: these were accepted, then every render overflowed."""
+    data = am_payload("am0.25_webhook_v4_griddown_single.json")
+    data["alerts"][0]["startsAt"] = stamp
+    with pytest.raises(PayloadError, match=r"alerts\[0\]\.startsAt: outside years 1-9999"):
+        parse_notification(data)
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    """Issue 15, fault 1: "\\ud800" in a summary made every render fail (UnicodeEncodeError)."""
+    body = json.dumps(am_payload("am0.25_webhook_v4_griddown_single.json"))
+    body = body.replace('"Grid lost"', '"Grid \\ud800 lost"')
+    n = parse_notification(json.loads(body))
+    assert n.alerts[0].annotations["summary"] == "Grid \ufffd lost"
+    n.alerts[0].annotations["summary"].encode("utf-8")  # encodable everywhere now
+
+
+# Go formats times as RFC 3339 with up to 9 fractional digits and any offset up to ±23:59;
+# Alertmanager sends years 1 (its zero time) to 9999.
+OFFSETS = st.sampled_from(["Z", "+00:00", "+01:00", "-14:00", "+14:00", "-23:59", "+23:59"])
+RFC3339 = st.builds(
+    lambda d, frac, off: d.strftime("%Y-%m-%dT%H:%M:%S").zfill(19) + frac + off,
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.sampled_from(["", ".1", ".244648", ".244648123"]),
+    OFFSETS,
+)
+EDGE_TIMES = st.sampled_from(
+    [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59.999999999Z",
+        "0001-01-01T23:59:59+23:59",
+    ]
+)
+TEXT = st.text(st.characters(codec=None), max_size=40)  # every code point, surrogates too
+
+
+@given(
+    starts=RFC3339 | EDGE_TIMES,
+    ends=RFC3339 | EDGE_TIMES,
+    status=st.sampled_from(["firing", "resolved"]),
+    labels=st.dictionaries(TEXT, TEXT, max_size=4),
+    annotations=st.dictionaries(st.sampled_from(["summary", "description"]) | TEXT, TEXT),
+    zone=st.sampled_from(["Europe/Kyiv", "America/Los_Angeles", "Pacific/Kiritimati", "UTC"]),
+    language=st.sampled_from(["en", "uk", "sv"]),
+)
+def test_any_accepted_payload_renders_into_messages_telegram_accepts(
+    *,
+    starts: str,
+    ends: str,
+    status: str,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    zone: str,
+    language: str,
+) -> None:
+    """Whatever the webhook accepts can be stored, read back and rendered: no poison job."""
+    data = am_payload("am0.25_webhook_v4_griddown_single.json")
+    data["status"] = status
+    data["alerts"][0].update(
+        status=status,
+        startsAt=starts,
+        endsAt=ends,
+        labels={**labels, "alertname": "GridDown"},
+        annotations=annotations,
+    )
+    try:
+        n = parse_notification(json.loads(json.dumps(data)))
+    except PayloadError as exc:
+        assert str(exc).startswith(("alerts[0].startsAt", "alerts[0].endsAt"))
+        return
+    stored = json.dumps(encode_notification(n))  # what the outbox writes
+    assert parse_notification(json.loads(stored)) == n
+    now = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    parts = messages(n, [], Catalog(language), ZoneInfo(zone), now=now)  # type: ignore[arg-type]
+    assert parts
+    for part in parts:
+        assert check_html(part)[0] is None
+        assert utf16_len(part) <= MAX_MESSAGE
+        part.encode("utf-8")

@@ -7,6 +7,7 @@ makes backoff and retry_after exact without waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -289,3 +290,114 @@ async def test_the_loops_pick_up_new_work_when_woken(tmp_path: Path) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_job_that_cannot_be_rendered_is_dead_at_once_and_holds_nothing_back(
+    rig: Rig,
+) -> None:
+    """Issue 15, fault 1: a render failure was retried for retry_max_age, blocking every later
+    message. A failure that will repeat is dead-lettered on the first try, with its reason."""
+    rig.notifier.failures = [
+        DeliveryError("cannot render the message: OverflowError", retryable=False, reason="render")
+    ]
+    poison = rig.post(griddown())
+    later = rig.post(griddown("resolved"))
+    assert await rig.worker.run_once() is None  # nothing waits for a retry
+    assert len(rig.notifier.attempts) == 2  # tried once, then the next went out
+    dead, done = rig.outbox.job(poison), rig.outbox.job(later)
+    assert dead is not None and "cannot render" in dead.last_error
+    assert done is not None and done.attempts == 1
+    assert rig.outbox.counts == {"pending": 0, "done": 1, "dead": 1}
+    assert rig.stats.dead_letters == {"render": 1}
+
+
+async def test_one_chat_failing_never_delays_another_chats_messages(rig: Rig) -> None:
+    """Issue 15, fault 1: a job failing for one chat held every chat's later messages."""
+    rig.notifier.targets = ("family", "me")
+    rig.notifier.broken["family"] = DeliveryError("sendMessage: Bad Gateway", retryable=True)
+    down = rig.post(griddown())
+    up = rig.post(griddown("resolved"))
+    due = await rig.worker.run_once()
+    # "me" got both, in order, while "family" waits for its retry of the first.
+    mine = [n.status for target, n in rig.notifier.by_target if target == "me"]
+    assert mine == ["firing", "resolved"]
+    assert due == rig.clock() + POLICY.initial
+    assert rig.outbox.counts["pending"] == 2  # both still owe the family their message
+    # The family's chat recovers: its messages follow, still in their order.
+    del rig.notifier.broken["family"]
+    rig.clock.now = due
+    assert await rig.worker.run_once() is None
+    family = [n.status for target, n in rig.notifier.by_target if target == "family"]
+    assert family == ["firing", "resolved"]
+    assert rig.outbox.counts == {"pending": 0, "done": 2, "dead": 0}
+    assert {rig.outbox.job(down).attempts, rig.outbox.job(up).attempts} == {1, 2}  # type: ignore[union-attr]
+
+
+async def test_a_chat_that_refuses_is_dead_lettered_while_the_others_are_served(rig: Rig) -> None:
+    rig.notifier.targets = ("gone", "me")
+    rig.notifier.broken["gone"] = DeliveryError("Forbidden: bot was blocked", retryable=False)
+    job = rig.post(griddown())
+    assert await rig.worker.run_once() is None
+    assert [t for t, _ in rig.notifier.by_target] == ["me"]
+    found = rig.outbox.job(job)
+    assert found is not None and "blocked" in found.last_error
+    assert rig.outbox.counts["dead"] == 1 and rig.stats.dead_letters == {"refused": 1}
+
+
+async def test_a_plug_off_before_the_shedding_stays_off_at_the_restore(tmp_path: Path) -> None:
+    """Issue 15, fault 6: a plug switched off by hand before a grid loss came back on."""
+    rig = Rig(tmp_path / "receiver.db", RecordingNotifier(), RecordingPlugs(off_by_hand={"heater"}))
+    rig.post(griddown())
+    await rig.worker.run_once()
+    # A second shedding while the plugs are off must not make "off" their remembered state.
+    rig.post(griddown(starts="2026-11-22T05:45:00Z"))
+    await rig.worker.run_once()
+    rig.restart(RecordingNotifier(), rig.plugs)  # the memory survives a restart
+    rig.post(griddown("resolved", starts="2026-11-22T05:45:00Z"))
+    await rig.worker.run_once()
+    assert [s for s in rig.plugs.switched if s[1]] == [("boiler", True), ("pump", True)]
+    [(_, results)] = rig.notifier.delivered
+    assert [(r.plug, r.kept_off) for r in results] == [
+        ("boiler", False),
+        ("heater", True),
+        ("pump", False),
+    ]
+    # The next grid loss remembers afresh: now every plug was on.
+    rig.plugs.off_by_hand.discard("heater")
+    rig.post(griddown(starts="2026-11-23T01:00:00Z"))
+    rig.post(griddown("resolved", starts="2026-11-23T01:00:00Z"))
+    await rig.worker.run_once()
+    assert ("heater", True) in rig.plugs.switched
+
+
+async def test_a_shedding_cut_by_a_crash_never_remembers_its_own_off(tmp_path: Path) -> None:
+    """A switch-off interrupted by a crash may have acted: re-run, it reads "off", which is not
+    what the plug was before the shedding. The restore must still switch it on."""
+    rig = Rig(tmp_path / "receiver.db", RecordingNotifier(), RecordingPlugs(block_on="heater"))
+    rig.post(griddown())
+    work = asyncio.create_task(rig.worker.run_once())
+    while len(rig.plugs.switched) < 2:  # boiler and pump done, heater hangs
+        await asyncio.sleep(0)
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+    # The heater did switch off before the crash; after the restart it reads "off".
+    rig.restart(RecordingNotifier(), RecordingPlugs(off_by_hand={"heater"}))
+    await rig.worker.run_once()
+    rig.post(griddown("resolved"))
+    await rig.worker.run_once()
+    assert ("heater", True) in rig.plugs.switched
+
+
+async def test_a_crash_after_the_last_chat_but_before_the_job_ends_is_finished_later(
+    rig: Rig,
+) -> None:
+    """Found by the crash test: both lanes done, the job still pending after the restart."""
+    rig.notifier.targets = ("family", "me")
+    job = rig.post(griddown())
+    await rig.worker.run_once()
+    rig.db.connection.execute("UPDATE receiver_jobs SET state = 'pending' WHERE id = ?", (job,))
+    rig.restart(RecordingNotifier(targets=("family", "me")), rig.plugs)
+    await rig.worker.run_once()
+    assert rig.outbox.counts == {"pending": 0, "done": 1, "dead": 0}
+    assert rig.notifier.attempts == []  # nothing sent again

@@ -190,3 +190,26 @@ def test_numbers_and_durations_follow_the_language() -> None:
     assert Catalog("en").number(0.5, 2) == "0.50"
     assert Catalog("sv").duration(26 * 3600) == "1 d 2 h"
     assert Catalog("uk").duration(45 * 60) == "45хв"
+
+
+def test_a_long_multi_line_summary_splits_into_parts_that_each_parse() -> None:
+    """Issue 15, fault 5: a 250-line summary in <b>…</b> was cut inside the tag (400)."""
+    summary = "\n".join(f"line {n}: inverter & battery <ok>" for n in range(250))
+    parts = messages(note(alert("Custom", summary=summary)), [], Catalog("en"), KYIV, now=NOW)
+    assert len(parts) > 1
+    for part in parts:
+        assert check_html(part)[0] is None, part[:80]
+        assert utf16_len(part) <= MAX_MESSAGE
+    seen = "\n".join(check_html(p)[1] for p in parts)
+    assert all(f"line {n}: inverter & battery <ok>" in seen for n in range(250))
+
+
+@pytest.mark.parametrize(
+    "stamp", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)]
+)
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Pacific/Kiritimati", "Europe/Kyiv"])
+def test_times_at_the_ends_of_the_calendar_render_in_every_zone(stamp: datetime, zone: str) -> None:
+    """Issue 15, fault 1: startsAt at year 1 or 9999 overflowed when shown in the site's zone."""
+    a = Alert("firing", {"alertname": "GridDown"}, {}, stamp, None, "ab")
+    [text] = messages(note(a), [], Catalog("en"), ZoneInfo(zone), now=NOW)
+    assert check_html(text)[0] is None

@@ -100,8 +100,11 @@ receiver:
 
 def test_defaults_are_quick_enough_for_a_receiver() -> None:
     tuya = TuyaConfig.model_validate({"plugs": [local()]})
-    assert tuya.connect_timeout == 2.0
+    # Long enough for a plug that takes seconds to answer (issue 15), bounded by the overall
+    # timeout even when every connection attempt times out.
+    assert tuya.connect_timeout == 5.0
     assert tuya.connect_retries <= 2
+    assert tuya.connect_timeout * tuya.connect_retries + tuya.retry_delay < tuya.timeout
     assert tuya.retry_delay <= 1.0
     assert tuya.stagger == 3.0
 
@@ -179,7 +182,10 @@ def test_cloud_plugs_need_cloud_credentials() -> None:
 
 
 def test_plug_names_are_unique() -> None:
-    assert "used twice" in problems_of({"plugs": [local(), local()]})["receiver.tuya"]
+    problems = problems_of({"plugs": [local(), local()]})
+    assert (
+        "is already the name of receiver.tuya.plugs[0]" in problems["receiver.tuya.plugs[1].name"]
+    )
 
 
 @pytest.mark.parametrize(

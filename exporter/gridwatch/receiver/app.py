@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from gridwatch.config import Config, ConfigError
+from gridwatch.core.startup import listen
 from gridwatch.core.statedb import StateDB
 from gridwatch.receiver.config import ReceiverConfig
+from gridwatch.receiver.http_noise import quiet_malformed_requests
 from gridwatch.receiver.metrics import ReceiverStats, make_registry
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.ports import Notifier, PlugActions
@@ -115,7 +117,8 @@ class Receiver:
     ) -> None:
         self.config = config
         self.settings, token = receiver_settings(config)
-        self.db = StateDB(config.site.data_dir / DB_NAME)
+        # FULL: a job answered 200 must survive a power cut (the grid going down is the point).
+        self.db = StateDB(config.site.data_dir / DB_NAME, synchronous="FULL")
         self.outbox = Outbox(self.db)
         self.stats = ReceiverStats()
         self.worker = Worker(
@@ -134,6 +137,7 @@ class Receiver:
             max_body_bytes=self.settings.max_body_bytes,
             on_accepted=self.worker.wake,
             clock=clock,
+            notifier_problem=lambda: notifier.problem if notifier is not None else None,
         )
         self.registry = make_registry(self.stats, self.outbox)
         self._runner: web.AppRunner | None = None
@@ -151,11 +155,11 @@ class Receiver:
         if pending:
             log.info("resuming %d pending job(s) from %s", pending, self.db.path)
         self._task = asyncio.create_task(self.worker.run())
+        quiet_malformed_requests()
         app = make_app(self.webhook, self.registry)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.listen_address, self.settings.port)
-        await site.start()
+        await listen(self._runner, self.settings.listen_address, self.settings.port, "receiver")
         self.port = int(self._runner.addresses[0][1])
         log.info("receiving Alertmanager webhooks on %s%s", self.url, PATH)
 

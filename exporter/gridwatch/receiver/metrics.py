@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from gridwatch.core.families.health import build_info
 from gridwatch.receiver.outbox import Outbox
+from gridwatch.receiver.ports import DEAD_REASONS
 
 # Bounded label values, listed so every series exists from the first scrape (rate() needs a 0).
 WEBHOOK_CODES = ("200", "400", "401", "413", "415", "503")
@@ -31,6 +32,7 @@ class ReceiverStats:
     alerts_accepted: Counter[str] = field(default_factory=Counter)  # by alert status
     duplicates: int = 0
     deliveries: Counter[str] = field(default_factory=Counter)  # by outcome
+    dead_letters: Counter[str] = field(default_factory=Counter)  # (job, chat) by DeadReason
     retries: int = 0
     plug_switches: Counter[str] = field(default_factory=Counter)  # by outcome
     outbox_write_errors: int = 0
@@ -86,6 +88,14 @@ class ReceiverCollector(Collector):
             "outcome",
             DELIVERY_OUTCOMES,
             s.deliveries,
+        )
+        yield _counter(
+            "gridwatch_receiver_dead_letters",
+            "Deliveries to one chat given up, by reason: refused (the peer will never take it), "
+            "render (the message cannot be made), expired (older than retry_max_age).",
+            "reason",
+            DEAD_REASONS,
+            s.dead_letters,
         )
         retries = CounterMetricFamily(
             "gridwatch_receiver_delivery_retries",

@@ -55,6 +55,8 @@ class PlugResult:
     on: bool
     outcome: PlugOutcome
     detail: str = ""  # human text for offline/error, never a secret
+    was_on: bool | None = None  # before an off switch, if the integration could tell
+    kept_off: bool = False  # a restore left it off: it was off before the load was shed
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,15 @@ that Alertmanager re-sends every ``repeat_interval`` stays known while it fires.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
-from collections.abc import Iterator, MutableSet
+from collections.abc import Callable, Iterator, MutableSet
 from dataclasses import dataclass
 from typing import Literal
 
 from gridwatch.core.statedb import StateDB
+from gridwatch.receiver.lanes import SCHEMA as LANES_SCHEMA
 from gridwatch.receiver.model import Alert, Notification, PlugResult
 from gridwatch.receiver.payload import encode_notification, parse_notification
 
@@ -60,6 +62,7 @@ _SCHEMA = (
         part TEXT NOT NULL,
         PRIMARY KEY (job_id, part)
     )""",
+    LANES_SCHEMA,
 )
 
 
@@ -142,6 +145,22 @@ def dedup_key(notification: Notification, alert: Alert) -> str:
     return f"{notification.receiver}\x1f{notification.group_key}\x1f{alert.dedup_key}"
 
 
+def _add_column(db: StateDB, table: str, column: str) -> None:
+    """A column added in a later release, for state files made before it."""
+    try:
+        with db.transaction() as conn:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
+
+
+def _resolved_seen(conn: sqlite3.Connection, notification: Notification, alert: Alert) -> bool:
+    resolved = dedup_key(notification, dataclasses.replace(alert, status="resolved"))
+    row = conn.execute("SELECT 1 FROM receiver_dedup WHERE key = ?", (resolved,)).fetchone()
+    return row is not None
+
+
 def _status_of(alerts: tuple[Alert, ...]) -> Literal["firing", "resolved"]:
     # As Alertmanager computes it: a group is firing while any of its alerts fires.
     return "firing" if any(a.status == "firing" for a in alerts) else "resolved"
@@ -149,7 +168,14 @@ def _status_of(alerts: tuple[Alert, ...]) -> Literal["firing", "resolved"]:
 
 def _result_json(result: PlugResult) -> str:
     return json.dumps(
-        {"plug": result.plug, "on": result.on, "outcome": result.outcome, "detail": result.detail}
+        {
+            "plug": result.plug,
+            "on": result.on,
+            "outcome": result.outcome,
+            "detail": result.detail,
+            "was_on": result.was_on,
+            "kept_off": result.kept_off,
+        }
     )
 
 
@@ -157,7 +183,14 @@ def _result(text: str | None) -> PlugResult | None:
     if text is None:
         return None
     raw = json.loads(text)
-    return PlugResult(raw["plug"], bool(raw["on"]), raw["outcome"], raw.get("detail", ""))
+    return PlugResult(
+        raw["plug"],
+        bool(raw["on"]),
+        raw["outcome"],
+        raw.get("detail", ""),
+        raw.get("was_on"),
+        bool(raw.get("kept_off", False)),
+    )
 
 
 class Outbox:
@@ -166,9 +199,14 @@ class Outbox:
     def __init__(self, db: StateDB) -> None:
         self._db = db
         db.ensure_schema(*_SCHEMA)
+        _add_column(db, "receiver_steps", "tries INTEGER NOT NULL DEFAULT 0")
         self._counts: dict[JobState, int] = {}
         self._oldest_pending: float | None = None
         self._refresh_counts()
+
+    @property
+    def db(self) -> StateDB:
+        return self._db
 
     # -- the webhook's side ------------------------------------------------------------------
 
@@ -184,12 +222,17 @@ class Outbox:
                 seen = conn.execute(
                     "UPDATE receiver_dedup SET last_seen = ? WHERE key = ?", (now, key)
                 ).rowcount
-                if not seen:
-                    conn.execute(
-                        "INSERT INTO receiver_dedup (key, first_seen, last_seen) VALUES (?, ?, ?)",
-                        (key, now, now),
-                    )
-                    fresh.append(alert)
+                if seen:
+                    continue
+                conn.execute(
+                    "INSERT INTO receiver_dedup (key, first_seen, last_seen) VALUES (?, ?, ?)",
+                    (key, now, now),
+                )
+                if alert.status == "firing" and _resolved_seen(conn, notification, alert):
+                    # A late firing of an instance already resolved (same fingerprint and
+                    # startsAt) must not undo the resolution: shed plugs would stay off.
+                    continue
+                fresh.append(alert)
             job_id: int | None = None
             if fresh:
                 alerts = tuple(fresh)
@@ -233,6 +276,9 @@ class Outbox:
     def awaiting_actions(self) -> list[Job]:
         return self._jobs("state = 'pending' AND actions_done = 0")
 
+    def awaiting_notification(self) -> list[Job]:
+        return self._jobs("state = 'pending' AND actions_done = 1")
+
     def next_to_notify(self) -> Job | None:
         """The oldest pending job: messages go out in the order the alerts came in."""
         found = self._jobs("id = (SELECT min(id) FROM receiver_jobs WHERE state = 'pending')")
@@ -255,12 +301,36 @@ class Outbox:
         ).fetchall()
         return [Step(job_id, r[0], r[1], bool(r[2]), bool(r[3]), _result(r[4])) for r in rows]
 
-    def step_done(self, job_id: int, seq: int, result: PlugResult) -> None:
+    def step_done(
+        self,
+        job_id: int,
+        seq: int,
+        result: PlugResult,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """Record a switch's result; ``also`` writes in the same transaction."""
         with self._db.transaction() as conn:
+            if also is not None:
+                also(conn)
             conn.execute(
                 "UPDATE receiver_steps SET done = 1, result = ? WHERE job_id = ? AND seq = ?",
                 (_result_json(result), job_id, seq),
             )
+
+    def step_tried(self, job_id: int, seq: int) -> int:
+        """Count a try of a step before it is made; the tries before this one.
+
+        A step tried before was interrupted (a crash) after the switch may already have acted:
+        what it reads now is not what the plug was before."""
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT tries FROM receiver_steps WHERE job_id = ? AND seq = ?", (job_id, seq)
+            ).fetchone()
+            conn.execute(
+                "UPDATE receiver_steps SET tries = tries + 1 WHERE job_id = ? AND seq = ?",
+                (job_id, seq),
+            )
+        return 0 if row is None else int(row[0])
 
     def progress(self, job_id: int) -> JobProgress:
         """The parts of this job's notification already delivered, written through."""
@@ -285,14 +355,6 @@ class Outbox:
             )
         self._refresh_counts()
 
-    def retry_later(self, job_id: int, next_attempt_at: float, error: str) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE receiver_jobs SET attempts = attempts + 1, next_attempt_at = ?, "
-                "last_error = ? WHERE id = ?",
-                (next_attempt_at, error, job_id),
-            )
-
     def prune(self, now: float, retention: float) -> int:
         """Forget dedup keys and finished jobs older than ``retention``; pending work stays."""
         cutoff = now - retention
@@ -307,6 +369,7 @@ class Outbox:
             ]
             conn.executemany("DELETE FROM receiver_steps WHERE job_id = ?", [(i,) for i in old])
             conn.executemany("DELETE FROM receiver_parts WHERE job_id = ?", [(i,) for i in old])
+            conn.executemany("DELETE FROM receiver_lanes WHERE job_id = ?", [(i,) for i in old])
             conn.executemany("DELETE FROM receiver_jobs WHERE id = ?", [(i,) for i in old])
         self._refresh_counts()
         return len(old)

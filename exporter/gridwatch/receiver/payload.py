@@ -16,7 +16,10 @@ from gridwatch.receiver.model import Alert, AlertStatus, Notification
 # Go's zero time.Time: what Alertmanager sends as endsAt of an alert that still fires.
 _ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 _ZERO_TEXT = "0001-01-01T00:00:00Z"
-_FINGERPRINT = re.compile(r"^[0-9a-f]{1,64}$")
+_FINGERPRINT = re.compile(r"[0-9a-f]{1,64}")  # fullmatch: "$" would let a trailing newline in
+# JSON can carry lone UTF-16 surrogates ("\ud800") that no encoder accepts; Go's encoder (so
+# Alertmanager) never sends them, so they become U+FFFD here instead of failing every render.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _STATUSES = ("firing", "resolved")
 
 
@@ -30,13 +33,18 @@ def _field(obj: dict[str, Any], key: str, where: str) -> Any:
     return obj[key]
 
 
+def clean_text(value: str) -> str:
+    """``value`` with lone surrogates replaced, so it can be encoded (UTF-8, UTF-16) anywhere."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
 def _string(obj: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
     if not required and key not in obj:
         return ""
     value = _field(obj, key, where)
     if not isinstance(value, str):
         raise PayloadError(f"{where}{key}: expected a string")
-    return value
+    return clean_text(value)
 
 
 def _string_map(
@@ -49,7 +57,7 @@ def _string_map(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise PayloadError(f"{where}{key}: expected a map of strings")
-    return dict(value)
+    return {clean_text(k): clean_text(v) for k, v in value.items()}
 
 
 def _status(obj: dict[str, Any], where: str) -> AlertStatus:
@@ -67,7 +75,11 @@ def _time(obj: dict[str, Any], key: str, where: str) -> datetime:
         raise PayloadError(f"{where}{key}: not an RFC 3339 time: {text[:40]!r}") from None
     if stamp.tzinfo is None:
         raise PayloadError(f"{where}{key}: time without a zone: {text[:40]!r}")
-    return stamp
+    try:
+        # Held in UTC: "0001-01-01T00:00:00+01:00" parses but is no instant Python can hold.
+        return stamp.astimezone(UTC)
+    except OverflowError:
+        raise PayloadError(f"{where}{key}: outside years 1-9999 in UTC: {text[:40]!r}") from None
 
 
 def _alert(raw: Any, where: str) -> Alert:
@@ -75,7 +87,7 @@ def _alert(raw: Any, where: str) -> Alert:
         raise PayloadError(f"{where}: expected an object")
     where += "."
     fingerprint = _string(raw, "fingerprint", where)
-    if not _FINGERPRINT.match(fingerprint):
+    if not _FINGERPRINT.fullmatch(fingerprint):
         raise PayloadError(f"{where}fingerprint: expected lower-case hex, got {fingerprint[:70]!r}")
     ends_at: datetime | None = _time(raw, "endsAt", where)
     if ends_at == _ZERO_TIME:

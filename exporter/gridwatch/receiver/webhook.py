@@ -39,6 +39,8 @@ class Webhook:
     max_body_bytes: int
     on_accepted: Callable[[], None] = lambda: None  # wakes the worker
     clock: Callable[[], float] = time.time
+    # What keeps messages from going out (e.g. Telegram rejected the bot token), for /healthz.
+    notifier_problem: Callable[[], str | None] = lambda: None
     # Reasons already logged since the last accepted request: a misconfigured sender retrying
     # every few seconds is logged once, not once per request.
     _complained: set[str] = field(default_factory=set)
@@ -126,11 +128,18 @@ class Webhook:
         )
 
     async def healthz(self, request: web.Request) -> web.Response:
-        status = "degraded" if self.last_write_failed else "ok"
-        return web.json_response(
-            {"status": status, "version": __version__, "outbox": self.outbox.counts},
-            status=503 if self.last_write_failed else 200,
-        )
+        problem = self.notifier_problem()
+        status = "degraded" if self.last_write_failed or problem else "ok"
+        body: dict[str, object] = {
+            "status": status,
+            "version": __version__,
+            "outbox": self.outbox.counts,
+        }
+        if problem:
+            body["notifier"] = problem
+        # 503 only for the outbox: a Telegram problem must not get the receiver restarted by a
+        # health check, which would not fix it and would interrupt load shedding.
+        return web.json_response(body, status=503 if self.last_write_failed else 200)
 
 
 def make_app(webhook: Webhook, registry: CollectorRegistry) -> web.Application:

@@ -1,29 +1,34 @@
 """The worker: performs the outbox's jobs — plug switches first, then the message.
 
 Two loops share the outbox. The actions loop switches plugs as soon as a job arrives, so a
-Telegram outage never delays load shedding. The notify loop sends messages oldest first (so
-"grid restored" never overtakes "grid lost"), each after its job's switches are done and
-reported; a retryable failure waits with exponential backoff and jitter, never sooner than the
-peer's ``retry_after``; a failure that cannot succeed, or work older than ``retry_max_age``, is
-dead-lettered: logged, counted, kept in the outbox until pruned.
+Telegram outage never delays load shedding. The notify loop keeps one lane per chat, side by
+side: in each, messages go oldest first (so "grid restored" never overtakes "grid lost"), each
+after its job's switches are done and reported; a retryable failure waits with exponential
+backoff and jitter, never sooner than the peer's ``retry_after``, and holds back only its own
+chat; a failure that cannot succeed is dead-lettered at once, work older than
+``retry_max_age`` when it next fails: logged, counted by reason, kept until pruned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from gridwatch.receiver.config import ReceiverConfig
+from gridwatch.receiver.lanes import Lane, Lanes
 from gridwatch.receiver.metrics import ReceiverStats
 from gridwatch.receiver.model import PlugResult
 from gridwatch.receiver.outbox import Job, Outbox, Step
-from gridwatch.receiver.ports import DeliveryError, Notifier, PlugActions
+from gridwatch.receiver.plug_memory import PlugMemory
+from gridwatch.receiver.ports import DeadReason, DeliveryError, Notifier, PlugActions
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,8 @@ class Worker:
         rng: Callable[[], float] = random.random,
     ) -> None:
         self._outbox = outbox
+        self._lanes = Lanes(outbox.db)
+        self._memory = PlugMemory(outbox.db)
         self._stats = stats
         self._notifier = notifier
         self._plugs = plugs
@@ -146,10 +153,28 @@ class Worker:
 
     async def _switch_and_record(self, job: Job, step: Step) -> None:
         # Recorded as each one finishes: a restart mid-run switches only the unfinished ones.
-        self._record(job, step, await self._switch(step))
+        if step.on and self._memory.was_on(step.plug) is False:
+            # Off by hand before the load was shed: the restore leaves it as it was.
+            result = PlugResult(step.plug, True, "ok", "", kept_off=True)
+        elif step.on:
+            result = await self._switch(step)
+        else:
+            interrupted = self._outbox.step_tried(job.id, step.seq) > 0
+            result = await self._switch(step)
+            if interrupted:  # it may have switched off before the crash: "before" is unknown
+                result = dataclasses.replace(result, was_on=None)
+        self._record(job, step, result)
 
     def _record(self, job: Job, step: Step, result: PlugResult) -> None:
-        self._outbox.step_done(job.id, step.seq, result)
+        now = self._clock()
+
+        def remember(conn: sqlite3.Connection) -> None:
+            if step.on:
+                self._memory.restored(conn, step.plug)
+            elif result.was_on is not None:
+                self._memory.shed(conn, step.plug, result.was_on, now)
+
+        self._outbox.step_done(job.id, step.seq, result, remember)
         self._stats.plug_switches[result.outcome] += 1
         if result.outcome != "ok":
             log.warning("plug %s: %s %s", step.plug, result.outcome, result.detail)
@@ -193,54 +218,90 @@ class Worker:
                 await asyncio.wait_for(self._notify_wake.wait(), timeout)
 
     async def run_notify(self) -> float | None:
-        while (job := self._outbox.next_to_notify()) is not None:
-            if not job.actions_done:
+        """Every target's lane, side by side; returns when the earliest retry is due."""
+        if self._notifier is None or not self._notifier.targets:
+            while (job := self._outbox.next_to_notify()) is not None and job.actions_done:
+                self._outbox.delivered(job.id, self._clock())
+            return None
+        # A crash between a job's last lane and the job's own end leaves it pending with
+        # every lane finished (and so does a chat removed from the config): end those first.
+        for job in self._outbox.awaiting_notification():
+            self._finish_if_complete(job)
+        dues = await asyncio.gather(*(self._run_lane(t) for t in self._notifier.targets))
+        return min((due for due in dues if due is not None), default=None)
+
+    async def _run_lane(self, target: str) -> float | None:
+        # One chat's jobs strictly oldest first; a retry holds back only this chat.
+        while (job_id := self._lanes.next_job(target)) is not None:
+            job = self._outbox.job(job_id)
+            if job is None or not job.actions_done:
                 return None  # the actions loop wakes us when its switches are reported
-            if job.next_attempt_at > self._clock():
-                return job.next_attempt_at
-            await self._deliver(job)
+            lane = self._lanes.get(job_id, target)
+            if lane.next_attempt_at > self._clock():
+                return lane.next_attempt_at
+            await self._deliver(job, lane)
         return None
 
-    async def _deliver(self, job: Job) -> None:
-        if self._notifier is None:
-            self._outbox.delivered(job.id, self._clock())
-            return
+    async def _deliver(self, job: Job, lane: Lane) -> None:
+        assert self._notifier is not None
         plugs = [step.result for step in self._outbox.steps(job.id) if step.result is not None]
+        progress = self._outbox.progress(job.id)
         try:
-            await self._notifier.notify(job.notification, plugs, self._outbox.progress(job.id))
+            await self._notifier.notify(job.notification, plugs, progress, lane.target)
         except DeliveryError as exc:
-            self._failed(job, str(exc), exc.retryable, exc.retry_after)
-        except Exception as exc:  # a notifier bug: retried like a network error, not lost
-            if job.attempts == 0:
+            self._failed(job, lane, exc)
+        except Exception as exc:  # a notifier bug while sending: retried, not lost
+            if lane.attempts == 0:
                 log.exception("notifier failed on job %d", job.id)
-            self._failed(job, f"{type(exc).__name__}: {exc}", True, None)
+            self._failed(job, lane, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True))
         else:
-            self._outbox.delivered(job.id, self._clock())
-            self._stats.deliveries["delivered"] += 1
-            if job.attempts:
-                log.info("job %d delivered after %d failed attempt(s)", job.id, job.attempts)
+            self._lanes.finish(lane, "done")
+            if lane.attempts:
+                log.info(
+                    "job %d delivered to %s after %d failed attempt(s)",
+                    job.id,
+                    lane.target,
+                    lane.attempts,
+                )
+            self._finish_if_complete(job)
 
-    def _failed(self, job: Job, error: str, retryable: bool, retry_after: float | None) -> None:
+    def _failed(self, job: Job, lane: Lane, failure: DeliveryError) -> None:
         now = self._clock()
-        attempt = job.attempts + 1
-        what = f"job {job.id} ({job.notification.status} {_names(job)})"
-        if not retryable:
-            self._dead(job, now, f"not retryable: {error}")
+        attempt = lane.attempts + 1
+        error = str(failure)
+        what = f"job {job.id} ({job.notification.status} {_names(job)}) to {lane.target}"
+        if not failure.retryable:
+            self._dead(job, lane, failure.reason, f"not retryable: {error}")
             return
-        next_at = now + self._policy.delay(attempt, retry_after, self._rng())
+        next_at = now + self._policy.delay(attempt, failure.retry_after, self._rng())
         if next_at - job.created > self._policy.max_age:
-            self._dead(job, now, f"gave up after {attempt} attempts: {error}")
+            self._dead(job, lane, "expired", f"gave up after {attempt} attempts: {error}")
             return
-        self._outbox.retry_later(job.id, next_at, error)
+        self._lanes.retry_later(lane, next_at, error)
         self._stats.retries += 1
-        # Once per job at warning; its later retries would flood the log during an outage.
+        # Once per lane at warning; its later retries would flood the log during an outage.
         level = logging.WARNING if attempt == 1 else logging.DEBUG
         log.log(level, "%s not delivered (%s); retrying in %.0f s", what, error, next_at - now)
 
-    def _dead(self, job: Job, now: float, reason: str) -> None:
-        self._outbox.dead(job.id, now, reason)
-        self._stats.deliveries["dead_lettered"] += 1
-        log.error("job %d (%s) dead-lettered: %s", job.id, _names(job), reason)
+    def _dead(self, job: Job, lane: Lane, reason: DeadReason, error: str) -> None:
+        self._lanes.finish(lane, "dead", error)
+        self._stats.dead_letters[reason] += 1
+        log.error("job %d (%s) to %s dead-lettered: %s", job.id, _names(job), lane.target, error)
+        self._finish_if_complete(job)
+
+    def _finish_if_complete(self, job: Job) -> None:
+        assert self._notifier is not None
+        lanes = self._lanes.of_job(job.id)
+        finished = [lanes.get(t) for t in self._notifier.targets]
+        if any(lane is None or lane.state == "pending" for lane in finished):
+            return
+        errors = [lane.last_error for lane in finished if lane is not None and lane.state == "dead"]
+        if errors:
+            self._outbox.dead(job.id, self._clock(), "; ".join(errors))
+            self._stats.deliveries["dead_lettered"] += 1
+        else:
+            self._outbox.delivered(job.id, self._clock())
+            self._stats.deliveries["delivered"] += 1
 
     def _prune_if_due(self) -> None:
         now = self._clock()

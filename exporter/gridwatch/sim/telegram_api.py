@@ -16,6 +16,7 @@ Small API::
         api.texts(chat_id)              # the texts a chat received (edits applied)
         api.calls                       # every request: method, params, HTTP status
         api.fail("sendMessage", 429, retry_after=3)   # next call(s) fail like that
+        api.answer_delay = 0.15                      # sendMessage answers late (delivered first)
         api.heal()                                   # … and no more
         await api.go_down() / await api.come_up()    # connection refused, then back
         api.user_message(chat_id, "/status")         # an update for getUpdates
@@ -75,6 +76,9 @@ class FakeBotApi(LoopbackService):
         self.username = username
         # Long polls are cut short so a bot under test stops quickly.
         self.max_poll_seconds = max_poll_seconds
+        # Seconds sendMessage takes to answer after the message was delivered (a slow link): the
+        # window in which a client that dies has sent a message without knowing it.
+        self.answer_delay = 0.0
         self.calls: list[ApiCall] = []
         self.sent: list[SentMessage] = []
         self.answers: list[dict[str, Any]] = []  # answerCallbackQuery params
@@ -331,6 +335,8 @@ class FakeBotApi(LoopbackService):
             markup,
         )
         self.sent.append(sent)
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return self._message_json(sent)
 
     async def _api_edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,11 @@ def delivery_error(exc: TelegramError, what: str) -> DeliveryError:
     message = redact(f"{what}: {exc.message}")
     if isinstance(exc, RetryAfter):
         return DeliveryError(message, retryable=True, retry_after=retry_after_seconds(exc))
-    if isinstance(exc, BadRequest | Forbidden | InvalidToken | ChatMigrated):
+    if isinstance(exc, InvalidToken):
+        # The bot's token, not this message: every chat fails alike until the token is fixed
+        # (and the receiver restarted). Keep the work; load shedding carries on meanwhile.
+        return DeliveryError(message, retryable=True)
+    if isinstance(exc, BadRequest | Forbidden | ChatMigrated):
         return DeliveryError(message, retryable=False)  # the same request can never succeed
     if isinstance(exc, NetworkError):
         return DeliveryError(message, retryable=True)  # timeouts, 5xx, connection refused
@@ -81,17 +85,20 @@ class TelegramNotifier:
         self._bot: Bot | None = None
         self._ready = False
         self._progress: dict[str, _Progress] = {}
+        self.problem: str | None = None  # what /healthz shows while Telegram does not work
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(str(chat) for chat in self.config.chat_ids)
 
     async def start(self) -> None:
-        """Checks the token with getMe. Telegram being unreachable is not fatal (the first
-        notification tries again); a token Telegram rejects is."""
+        """Checks the token with getMe. Never fatal: Telegram unreachable, or a token it
+        rejects, costs only the messages (retried later); the plugs keep being switched."""
         self._bot = make_bot(self.config)
         try:
             await self._initialize()
         except DeliveryError as exc:
-            if not exc.retryable:
-                raise
-            log.warning("Telegram not reachable at start, will retry when sending: %s", exc)
+            log.error("Telegram not usable at start (%s); messages wait and are retried", exc)
 
     async def close(self) -> None:
         if self._bot is not None and self._ready:
@@ -105,7 +112,9 @@ class TelegramNotifier:
             try:
                 await self._bot.initialize()
             except TelegramError as exc:
-                raise delivery_error(exc, "Telegram getMe") from None
+                error = delivery_error(exc, "Telegram getMe")
+                self.problem = str(error)
+                raise error from None
             self._ready = True
             log.info(
                 "Telegram bot @%s ready, %d chat(s)", self._bot.username, len(self.config.chat_ids)
@@ -132,10 +141,20 @@ class TelegramNotifier:
         notification: Notification,
         plugs: Sequence[PlugResult],
         progress: MutableSet[str] | None = None,
+        target: str | None = None,
     ) -> None:
+        try:
+            parts = self.render(notification, plugs)
+        except Exception as exc:
+            # Rendering is deterministic: what fails once fails on every retry. Dead-letter it
+            # now, so it does not hold later messages back for retry_max_age.
+            log.exception("cannot render the message for %s", self.progress_key(notification))
+            raise DeliveryError(
+                f"cannot render the message: {type(exc).__name__}", retryable=False, reason="render"
+            ) from None
         bot = await self._initialize()
-        parts = self.render(notification, plugs)
-        key = self.progress_key(notification)
+        # Per target too: the worker sends to several chats at once.
+        key = f"{self.progress_key(notification)}|{target or '*'}"
         memory = self._progress.setdefault(key, _Progress())
         while len(self._progress) > _MAX_PENDING:
             del self._progress[next(iter(self._progress))]
@@ -143,7 +162,8 @@ class TelegramNotifier:
         sent = progress if progress is not None else memory.sent
         failed = memory.failed
         silent = self.config.silent_resolved and notification.status == "resolved"
-        for chat in self.config.chat_ids:
+        chats = [c for c in self.config.chat_ids if target is None or str(c) == target]
+        for chat in chats:
             if chat in failed or f"{chat}:refused" in sent:
                 continue
             for index, text in enumerate(parts):
@@ -160,6 +180,8 @@ class TelegramNotifier:
                 except TelegramError as exc:
                     error = delivery_error(exc, f"sendMessage to chat {chat}")
                     if error.retryable:
+                        if isinstance(exc, InvalidToken | NetworkError):
+                            self.problem = str(error)
                         raise error from None
                     # This chat will never take it (bot blocked, chat gone, bad request):
                     # say so once, and still serve the other chats.
@@ -173,6 +195,8 @@ class TelegramNotifier:
                         log.warning("%s", error)
                     break
                 sent.add(f"{chat}:{index}")
-        del self._progress[key]
-        if failed:
-            raise DeliveryError("; ".join(failed.values()), retryable=False)
+                self.problem = None
+        self._progress.pop(key, None)
+        refused = [failed[c] for c in chats if c in failed]
+        if refused:
+            raise DeliveryError("; ".join(refused), retryable=False)

@@ -53,7 +53,10 @@ def alert_title(
 
 
 def format_time(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    local = moment.astimezone(tz)
+    try:
+        local = moment.astimezone(tz)
+    except OverflowError:  # year 1 or 9999 shifted out of range by the zone: show it in UTC
+        return moment.strftime("%d.%m.%Y %H:%M UTC")
     if local.date() == now.astimezone(tz).date():
         return local.strftime("%H:%M")
     return local.strftime("%d.%m.%Y %H:%M")
@@ -89,7 +92,9 @@ def plug_lines(plugs: Sequence[PlugResult], catalog: Catalog) -> list[str]:
     lines = [b(catalog.t(heading))]
     for plug in plugs:
         detail = plug.detail or catalog.plain("unknown")
-        if plug.outcome == "ok":
+        if plug.kept_off:
+            lines.append(catalog.t("plug.kept_off", plug=plug.plug))
+        elif plug.outcome == "ok":
             lines.append(catalog.t("plug.ok.on" if plug.on else "plug.ok.off", plug=plug.plug))
         elif plug.outcome == "offline":
             lines.append(catalog.t("plug.offline", plug=plug.plug, detail=detail))

@@ -60,10 +60,10 @@ class TuyaActions:
             # Work in the outbox can outlive a config change that removed the plug.
             return PlugResult(plug, on, "error", "no such plug in the configuration")
         if isinstance(config, LocalPlug):
-            reading = await self._local[plug].switch(on)
+            reading = await self._local[plug].switch(on, read_first=not on)
         else:
             reading = await self._cloud_switch(config, on)
-        return PlugResult(plug, on, reading.outcome, reading.detail)
+        return PlugResult(plug, on, reading.outcome, reading.detail, reading.before)
 
     async def states(self) -> list[PlugState]:
         cloud_states: dict[str, DeviceState] | CloudError | None = None

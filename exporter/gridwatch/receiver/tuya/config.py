@@ -187,11 +187,13 @@ class TuyaConfig(Strict):
     plugs: list[Plug] = Field(min_length=1)
     cloud: TuyaCloudConfig | None = None
     # Local protocol: tinytuya's own defaults (5 s, 5 tries, 5 s apart) make a refused
-    # connection take 20 s; a receiver must report quickly and move on to the next plug.
-    connect_timeout: Duration = 2.0  # per socket connect/receive
+    # connection take 20 s; a receiver must report quickly and move on to the next plug. But
+    # tinytuya uses this one value for connecting and for each reply, and busy plugs take
+    # seconds to answer: too short, and a plug that did switch is reported as failed.
+    connect_timeout: Duration = 5.0  # per socket connect/receive
     connect_retries: int = Field(default=2, ge=1, le=5)
     retry_delay: float = Field(default=0.5, ge=0, le=5)  # seconds between connection attempts
-    timeout: Duration = 10.0  # the whole of one switch or status read, local or cloud
+    timeout: Duration = 20.0  # the whole of one switch or status read, local or cloud
     stagger: Duration = 3.0  # pause between plugs switched back on
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,9 +82,20 @@ def _token(text: str) -> str | None:
 
 
 def write_secret(path: Path, secret: str) -> None:
-    """Write a secret readable only by its owner (mode 0600), replacing any older one."""
+    """Write a secret readable only by its owner (mode 0600), replacing any older one.
+
+    Written to a new file beside it and renamed over it: a symlink at ``path`` is replaced, never
+    written through (it could point at any file the user can write), and a crash leaves either
+    the old token or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
-    os.chmod(path, 0o600)  # O_CREAT's mode does not apply to a file that already existed
+    fresh = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secret + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(fresh, path)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise

@@ -59,6 +59,7 @@ TEXTS: dict[str, str] = {
     "plugs.heading.mixed": "🔌 Switching plugs:",
     "plug.ok.off": "✓ {plug} switched off",
     "plug.ok.on": "✓ {plug} switched on",
+    "plug.kept_off": "○ {plug} left off (it was off before the grid went down)",
     "plug.offline": "⚠️ {plug}: not reachable ({detail})",
     "plug.error": "✗ {plug}: error ({detail})",
     # -- bot: shared ------------------------------------------------------------------------------

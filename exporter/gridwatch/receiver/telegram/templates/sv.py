@@ -53,6 +53,7 @@ TEXTS: dict[str, str] = {
     "plugs.heading.mixed": "🔌 Växlar uttag:",
     "plug.ok.off": "✓ {plug} avstängt",
     "plug.ok.on": "✓ {plug} påslaget",
+    "plug.kept_off": "○ {plug} lämnat avstängt (det var avstängt före strömavbrottet)",
     "plug.offline": "⚠️ {plug}: nås inte ({detail})",
     "plug.error": "✗ {plug}: fel ({detail})",
     # -- bot: gemensamt ---------------------------------------------------------------------------
