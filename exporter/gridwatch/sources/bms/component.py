@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.bms import BatteryFamilies
+from gridwatch.sources.bms.metrics import BatteryFamilies
 from gridwatch.sources.bms.source import BatteryFleet
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.homewizard import HomeWizardFamilies
+from gridwatch.sources.homewizard.metrics import HomeWizardFamilies
 from gridwatch.sources.homewizard.source import HomeWizardSource
 
 

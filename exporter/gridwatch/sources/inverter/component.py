@@ -6,10 +6,11 @@ import asyncio
 import logging
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.inverter import GridFamilies, InverterFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.energy.grid import GridTracker
+from gridwatch.energy.grid_metrics import GridFamilies
 from gridwatch.sources.homewizard.reading import P1Reading
+from gridwatch.sources.inverter.metrics import InverterFamilies
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.source import KIND, InverterSource
 

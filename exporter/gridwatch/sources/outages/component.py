@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.outages import OutageFamilies
 from gridwatch.sources.outages.api import outages_route
+from gridwatch.sources.outages.metrics import OutageFamilies
 from gridwatch.sources.outages.providers import PROVIDERS
 from gridwatch.sources.outages.source import OutageSource
 from gridwatch.sources.outages.tracker import ScheduleTracker

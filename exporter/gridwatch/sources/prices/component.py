@@ -8,15 +8,15 @@ import logging
 from typing import Any
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.cost import CostFamilies
-from gridwatch.core.families.prices import PriceFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.energy.cost import CostAccounting
+from gridwatch.energy.cost_metrics import CostFamilies
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
 from gridwatch.sources.homewizard.source import KIND as METER_KIND
 from gridwatch.sources.prices.api import routes
 from gridwatch.sources.prices.book import PriceBook
+from gridwatch.sources.prices.metrics import PriceFamilies
 from gridwatch.sources.prices.source import PriceSource
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def component(runtime: Runtime) -> Component:
             CostFamilies(
                 accounting,
                 prices.price_currency,
+                meter_kind=METER_KIND,
                 tariff=tariff is not None,
                 cached_prices=book.cached_slot,
             )

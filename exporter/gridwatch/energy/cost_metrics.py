@@ -11,7 +11,6 @@ from gridwatch.core.families.common import non_empty
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.energy.cost import DIRECTIONS, PERIODS, CostAccounting, PriceLookup
-from gridwatch.sources.homewizard.source import KIND as METER_KIND
 
 JOULES_PER_KWH = 3.6e6
 SRC = "accumulated by gridwatch from the meter's energy counters and the quarter-hour prices"
@@ -23,10 +22,12 @@ class CostFamilies:
         accounting: CostAccounting,
         currency: str,
         *,
+        meter_kind: str,
         tariff: bool,
         cached_prices: PriceLookup | None = None,
     ) -> None:
         self._acc = accounting
+        self._meter_kind = meter_kind  # the store kind of the meters' readings
         self._currency = currency
         self._tariff = tariff
         self._cached_prices = cached_prices  # memory-only: a scrape does no I/O
@@ -59,7 +60,7 @@ class CostFamilies:
             for meter in peaks.meters():
                 hour = peaks.current_hour_watts(meter, now)
                 # Only while the meter reports: a silent meter's hour is unknown, not zero.
-                if hour is not None and store.fresh(SourceKey(METER_KIND, meter), now):
+                if hour is not None and store.fresh(SourceKey(self._meter_kind, meter), now):
                     f.hour.add_metric([meter], hour)
                 for rank, peak in enumerate(peaks.peaks(meter, now), start=1):
                     f.peak.add_metric([meter, str(rank)], peak.watts)
