@@ -4,6 +4,7 @@ Prometheus, Alertmanager and Grafana from the project's own files when they are 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import tempfile
 from importlib import resources
@@ -12,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from gridwatch.app import Exporter, wait_for_signal
+from gridwatch.areas import AREAS
 from gridwatch.binaries import (
     alertmanager_binary,
     alertmanager_config,
@@ -24,18 +26,14 @@ from gridwatch.binaries import (
     start_prometheus,
 )
 from gridwatch.config import Config, load_config, parse_config
-from gridwatch.sim import bms_demo, homewizard_demo, inverter_demo, outages_demo, prices_demo
 from gridwatch.sim.demo_part import DemoPart
 from gridwatch.sim.receiver_demo import DemoReceiver, start_demo_receiver
 
 log = logging.getLogger(__name__)
 
-PARTS: tuple[DemoPart, ...] = (
-    homewizard_demo.demo_part,
-    prices_demo.demo_part,
-    inverter_demo.demo_part,
-    bms_demo.demo_part,
-    outages_demo.demo_part,
+# Each area's demo part, in the order of the area list.
+PARTS: tuple[DemoPart, ...] = tuple(
+    importlib.import_module(area.demo_part).demo_part for area in AREAS if area.demo_part
 )
 
 

@@ -14,6 +14,7 @@ from gridwatch.sim.bluetooth import FakeBluetooth
 from gridwatch.sim.dbus_daemon import dbus_daemon_binary
 from gridwatch.sim.jkbms import JkPack
 from gridwatch.sim.jkbms_frames import JK02_24S_V10_08, JK02_32S_V19_27
+from gridwatch.sources.bms import BATTERIES
 from gridwatch.sources.bms.config import BatteriesConfig, BatteryDevice
 
 DEFAULT_PACKS = (
@@ -24,10 +25,10 @@ DEFAULT_PACKS = (
 
 async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
     if dbus_daemon_binary() is None:
-        return config.model_copy(update={"batteries": None}), [
+        return config.model_copy(update={BATTERIES.key: None}), [
             "  batteries    dbus-daemon not installed (apt-get install dbus) — battery demo skipped"
         ]
-    batteries = config.batteries or BatteriesConfig(devices=list(DEFAULT_PACKS))
+    batteries = BATTERIES.of(config) or BatteriesConfig(devices=list(DEFAULT_PACKS))
     devices = batteries.devices or list(DEFAULT_PACKS)
     bluetooth = FakeBluetooth()
     await bluetooth.start()
@@ -50,4 +51,4 @@ async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[C
             "scan_timeout": min(batteries.scan_timeout, 5.0),
         }
     )
-    return config.model_copy(update={"batteries": demo}), lines
+    return config.model_copy(update={BATTERIES.key: demo}), lines

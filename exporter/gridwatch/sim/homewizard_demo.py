@@ -6,8 +6,10 @@ import contextlib
 
 from pydantic import SecretStr
 
-from gridwatch.config import Config, HomeWizardMeter
+from gridwatch.config import Config
 from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sources.homewizard import METERS
+from gridwatch.sources.homewizard.config import HomeWizardMeter
 
 
 def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWizardMeter:
@@ -28,7 +30,7 @@ def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWiz
 
 async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
     meters, lines = [], []
-    for index, meter in enumerate(config.meters):
+    for index, meter in enumerate(METERS.of(config)):
         sim = HomeWizardSimulator(SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1))
         await sim.start()
         stack.push_async_callback(sim.close)
@@ -38,4 +40,4 @@ async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[C
             f"v2 {sim.https_url}/api/measurement · press its button: "
             f"curl -X POST {sim.http_url}/sim/button"
         )
-    return config.model_copy(update={"meters": meters}), lines
+    return config.model_copy(update={METERS.key: meters}), lines

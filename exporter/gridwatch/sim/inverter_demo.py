@@ -12,6 +12,7 @@ import contextlib
 from gridwatch.config import Config
 from gridwatch.sim.eybond import EybondDongleSimulator
 from gridwatch.sim.inverter import InverterDevice, Scenario
+from gridwatch.sources.inverter import INVERTERS
 from gridwatch.sources.inverter.source import load_map
 
 OUTAGE = (120.0, 300.0)  # seconds after the demo starts
@@ -19,7 +20,7 @@ OUTAGE = (120.0, 300.0)  # seconds after the demo starts
 
 async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
     inverters, lines = [], []
-    for index, inverter in enumerate(config.inverters):
+    for index, inverter in enumerate(INVERTERS.of(config)):
         regmap = load_map(inverter)
         device = InverterDevice(regmap, Scenario(outages=[OUTAGE]), serial=f"92B3240810{index:04d}")
         dongle = EybondDongleSimulator(device)
@@ -44,4 +45,4 @@ async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[C
             f"UDP wake-up on 127.0.0.1:{dongle.udp_port}); grid drops "
             f"{OUTAGE[0]:.0f}–{OUTAGE[1]:.0f} s after start"
         )
-    return config.model_copy(update={"inverters": inverters}), lines
+    return config.model_copy(update={INVERTERS.key: inverters}), lines

@@ -6,20 +6,22 @@ import contextlib
 
 from gridwatch.config import Config
 from gridwatch.sim.outages import OutageOperatorSimulator, Rotation
+from gridwatch.sources.outages import OUTAGES
 
 CHANGE_EVERY = 300.0  # the made-up schedule moves every 5 minutes, so changes show in the demo
 
 
 async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
-    if config.outages is None:
+    user_outages = OUTAGES.of(config)
+    if user_outages is None:
         return config, []
     sim = OutageOperatorSimulator(rotation=Rotation(CHANGE_EVERY))
     await sim.start()
     stack.push_async_callback(sim.close)
-    outages = config.outages.model_copy(update={"url": sim.url})
+    outages = user_outages.model_copy(update={"url": sim.url})
     lines = [
         f"  outages      queue {outages.queue} (simulated be-svitlo, changes every "
         f"{CHANGE_EVERY / 60:g} min): {sim.url}/schedule-by-queue?queue={outages.queue} · "
         f"geo-block it: curl -X POST '{sim.url}/sim/mode?mode=forbidden' (mode=ok to undo)",
     ]
-    return config.model_copy(update={"outages": outages}), lines
+    return config.model_copy(update={OUTAGES.key: outages}), lines

@@ -7,15 +7,18 @@ import contextlib
 
 from gridwatch.config import Config
 from gridwatch.sim.prices import PriceSimulator
+from gridwatch.sources.homewizard import METERS
+from gridwatch.sources.prices import PRICES
 
 
 async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
-    if config.prices is None:
+    user_prices = PRICES.of(config)
+    if user_prices is None:
         return config, []
     sim = PriceSimulator()
     await sim.start()
     stack.push_async_callback(sim.close)
-    prices = config.prices.model_copy(
+    prices = user_prices.model_copy(
         update={"elprisetjustnu_url": sim.elprisetjustnu_url, "nordpool_url": sim.nordpool_url}
     )
     area = prices.area
@@ -23,6 +26,6 @@ async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[C
         f"  prices {area} (simulated): {sim.elprisetjustnu_url}/YYYY/MM-DD_{area}.json · "
         f"{sim.nordpool_url}/DayAheadPriceIndices",
         "  prices JSON  /api/v1/prices?date=YYYY-MM-DD on the exporter"
-        + (" · cost accrues from the simulated meter" if config.meters else ""),
+        + (" · cost accrues from the simulated meter" if METERS.of(config) else ""),
     ]
-    return config.model_copy(update={"prices": prices}), lines
+    return config.model_copy(update={PRICES.key: prices}), lines

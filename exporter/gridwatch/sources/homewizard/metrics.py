@@ -14,11 +14,11 @@ from prometheus_client.core import (
     Metric,
 )
 
-from gridwatch.config import HomeWizardMeter
 from gridwatch.core.families.common import non_empty
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.energy.phases import PeakTracker, imbalance, load_ratios
+from gridwatch.sources.homewizard.config import HomeWizardMeter
 from gridwatch.sources.homewizard.reading import P1Reading
 from gridwatch.sources.homewizard.source import KIND
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
+from gridwatch.sources.outages import OUTAGES
 from gridwatch.sources.outages.api import outages_route
 from gridwatch.sources.outages.metrics import OutageFamilies
 from gridwatch.sources.outages.providers import PROVIDERS
@@ -11,7 +12,7 @@ from gridwatch.sources.outages.tracker import ScheduleTracker
 
 
 def component(runtime: Runtime) -> Component:
-    config = runtime.config.outages
+    config = OUTAGES.of(runtime.config)
     if config is None:
         return Component()
     provider = PROVIDERS[config.operator]
