@@ -24,14 +24,14 @@ from typing import Any
 from aiohttp import web
 
 from gridwatch.app import wait_for_signal
-from gridwatch.sim.bluetooth import FakeBluetooth
-from gridwatch.sim.eybond import EybondDongleSimulator
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.jkbms import JkPack
-from gridwatch.sim.jkbms_frames import JK02_24S_V10_08
-from gridwatch.sim.outages import OutageOperatorSimulator, Rotation
-from gridwatch.sim.prices import PriceSimulator
+from gridwatch.sim.bluez.bluetooth import FakeBluetooth
+from gridwatch.sim.bluez.jkbms import JkPack
+from gridwatch.sim.bluez.jkbms_frames import JK02_24S_V10_08
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.eybond import EybondDongleSimulator
+from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
+from gridwatch.sim.prices.simulator import PriceSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 
 READY = "BENCH-READY "

@@ -13,7 +13,7 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sources.homewizard.source import HomeWizardSource
 from tests.helpers import PROJECT_FIXTURES, Samples, parse_exposition, value
 

@@ -20,7 +20,7 @@ from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
-from gridwatch.sim.outages import OutageOperatorSimulator
+from gridwatch.sim.outages.operator import OutageOperatorSimulator
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import PROJECT_FIXTURES, Samples, load_json, value
 from tests.integration.conftest import Running, wait_until

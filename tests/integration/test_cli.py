@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gridwatch.sim.homewizard import HomeWizardSimulator
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator
 from tests.helpers import names, parse_exposition, value
 from tests.integration.conftest import FULL_V1, SimFactory, wait_until
 

@@ -35,7 +35,7 @@ from gridwatch.binaries import prometheus_config, start_prometheus
 from gridwatch.dashboards import models
 from gridwatch.dashboards.walk import Query, queries, range_seconds, substitute
 from gridwatch.demo import PARTS, builtin_config
-from gridwatch.sim import inverter_demo
+from gridwatch.sim.inverter import demo as inverter_demo
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 from aiohttp import web
 
-from gridwatch.sim.certs import generate_ca
+from gridwatch.sim.homewizard.certs import generate_ca
 from tests.helpers import names, value
 from tests.integration.conftest import (
     FULL_V1,

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gridwatch.sim.certs import generate_ca
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.homewizard.certs import generate_ca
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ from aiohttp import web
 from gridwatch.config import parse_config
 from gridwatch.receiver.model import Alert, PlugResult, PlugState
 from gridwatch.receiver.telegram.bot import TelegramBot
-from gridwatch.sim.prices import PriceSimulator
-from gridwatch.sim.telegram_api import FakeBotApi, SentMessage
+from gridwatch.sim.prices.simulator import PriceSimulator
+from gridwatch.sim.telegram.bot_api import FakeBotApi, SentMessage
 from tests.integration.outages_harness import Harness, harness, kyiv, polls, serve
 from tests.integration.telegram_peers import alertmanager, post_alerts, prometheus
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gridwatch.sim.outages import ALL_QUEUES, Rotation, day_element
+from gridwatch.sim.outages.operator import ALL_QUEUES, Rotation, day_element
 from gridwatch.sources.outages.providers.be_svitlo import parse_schedule
 
 DAY = date(2026, 11, 20)

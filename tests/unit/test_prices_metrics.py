@@ -21,7 +21,7 @@ from gridwatch.energy.cost import CostAccounting
 from gridwatch.energy.cost_metrics import CostFamilies
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
-from gridwatch.sim.prices import PriceCurve
+from gridwatch.sim.prices.simulator import PriceCurve
 from gridwatch.sources.homewizard.reading import P1Reading
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.metrics import PriceFamilies

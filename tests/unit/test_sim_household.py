@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gridwatch.sim.household import Household
+from gridwatch.sim.homewizard.household import Household
 
 TZ = ZoneInfo("Europe/Stockholm")
 SUMMER_DAY = dt.datetime(2025, 6, 14, tzinfo=TZ)

@@ -12,5 +12,5 @@ AREA = Area(
     component="gridwatch.sources.bms.component",
     wanted=lambda config: BATTERIES.of(config) is not None,
     sections=(BATTERIES,),
-    demo_part="gridwatch.sim.bms_demo",
+    demo_part="gridwatch.sim.bluez.demo",
 )

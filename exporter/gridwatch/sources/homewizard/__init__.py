@@ -12,5 +12,5 @@ AREA = Area(
     component="gridwatch.sources.homewizard.component",
     wanted=lambda config: bool(METERS.of(config)),
     sections=(METERS,),
-    demo_part="gridwatch.sim.homewizard_demo",
+    demo_part="gridwatch.sim.homewizard.demo",
 )

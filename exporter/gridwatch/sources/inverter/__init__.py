@@ -16,5 +16,5 @@ AREA = Area(
     component="gridwatch.sources.inverter.component",
     wanted=lambda config: bool(INVERTERS.of(config) or GRID.of(config).p1_meters),
     sections=(INVERTERS, GRID),
-    demo_part="gridwatch.sim.inverter_demo",
+    demo_part="gridwatch.sim.inverter.demo",
 )

@@ -12,5 +12,5 @@ AREA = Area(
     component="gridwatch.sources.outages.component",
     wanted=lambda config: OUTAGES.of(config) is not None,
     sections=(OUTAGES,),
-    demo_part="gridwatch.sim.outages_demo",
+    demo_part="gridwatch.sim.outages.demo",
 )

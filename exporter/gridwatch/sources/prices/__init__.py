@@ -18,5 +18,5 @@ AREA = Area(
     # A tariff without prices only gets its warning from the prices component.
     wanted=lambda config: bool(PRICES.of(config) or TARIFF.of(config)),
     sections=(PRICES, TARIFF),
-    demo_part="gridwatch.sim.prices_demo",
+    demo_part="gridwatch.sim.prices.demo",
 )

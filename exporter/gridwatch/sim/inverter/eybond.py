@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import re
 
-from gridwatch.sim.inverter import InverterDevice
+from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sources.inverter import eybond_frame
 from gridwatch.sources.inverter.rtu import FrameError
 

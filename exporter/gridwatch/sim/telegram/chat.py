@@ -12,7 +12,7 @@ import ipaddress
 
 from aiohttp import web
 
-from gridwatch.sim.telegram_api import FakeBotApi
+from gridwatch.sim.telegram.bot_api import FakeBotApi
 
 COMMANDS = ("/status", "/battery", "/schedule", "/prices", "/alerts", "/plugs", "/help")
 

@@ -37,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from gridwatch.sim.service import LoopbackService
-from gridwatch.sim.telegram_wire import MAX_TEXT, ApiCall, SentMessage, check_html, utf16_len
+from gridwatch.sim.telegram.wire import MAX_TEXT, ApiCall, SentMessage, check_html, utf16_len
 
 __all__ = ["ApiCall", "FakeBotApi", "SentMessage", "check_html"]
 

@@ -7,7 +7,7 @@ import contextlib
 from pydantic import SecretStr
 
 from gridwatch.config import Config
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.config import HomeWizardMeter
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
-from gridwatch.sim.prices import PriceSimulator
+from gridwatch.sim.prices.simulator import PriceSimulator
 from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.prices import PRICES
 

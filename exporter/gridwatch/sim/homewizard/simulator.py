@@ -28,11 +28,16 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gridwatch.sim.certs import CertAuthority, device_identifier, generate_ca, server_ssl_context
-from gridwatch.sim.homewizard_users import UserStore, new_token, v2_error
-from gridwatch.sim.homewizard_ws import WebSocketHub
-from gridwatch.sim.household import Household
-from gridwatch.sim.p1_format import dsmr_telegram, load_fixture, v2_to_v1
+from gridwatch.sim.homewizard.certs import (
+    CertAuthority,
+    device_identifier,
+    generate_ca,
+    server_ssl_context,
+)
+from gridwatch.sim.homewizard.household import Household
+from gridwatch.sim.homewizard.p1_format import dsmr_telegram, load_fixture, v2_to_v1
+from gridwatch.sim.homewizard.users import UserStore, new_token, v2_error
+from gridwatch.sim.homewizard.ws import WebSocketHub
 from gridwatch.sim.service import LoopbackService
 
 __all__ = ["HomeWizardSimulator", "SimulatorOptions", "main"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
-from gridwatch.sim.eybond import EybondDongleSimulator
-from gridwatch.sim.inverter import InverterDevice, Scenario
+from gridwatch.sim.inverter.device import InverterDevice, Scenario
+from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sources.inverter import INVERTERS
 from gridwatch.sources.inverter.source import load_map
 

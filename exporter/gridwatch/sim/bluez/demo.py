@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
-from gridwatch.sim.bluetooth import FakeBluetooth
-from gridwatch.sim.dbus_daemon import dbus_daemon_binary
-from gridwatch.sim.jkbms import JkPack
-from gridwatch.sim.jkbms_frames import JK02_24S_V10_08, JK02_32S_V19_27
+from gridwatch.sim.bluez.bluetooth import FakeBluetooth
+from gridwatch.sim.bluez.dbus_daemon import dbus_daemon_binary
+from gridwatch.sim.bluez.jkbms import JkPack
+from gridwatch.sim.bluez.jkbms_frames import JK02_24S_V10_08, JK02_32S_V19_27
 from gridwatch.sources.bms import BATTERIES
 from gridwatch.sources.bms.config import BatteriesConfig, BatteryDevice
 

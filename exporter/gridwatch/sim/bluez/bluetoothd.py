@@ -18,9 +18,9 @@ import logging
 from dbus_fast import Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
-from gridwatch.sim.bluez_gatt import GattServer, add_gatt_objects
-from gridwatch.sim.bluez_objects import ObjectTree
-from gridwatch.sim.jkbms import JkPack
+from gridwatch.sim.bluez.gatt import GattServer, add_gatt_objects
+from gridwatch.sim.bluez.jkbms import JkPack
+from gridwatch.sim.bluez.objects import ObjectTree
 
 log = logging.getLogger(__name__)
 

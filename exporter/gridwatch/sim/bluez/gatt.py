@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from dbus_fast import Message, Variant
 
-from gridwatch.sim.bluez_objects import ObjectTree
-from gridwatch.sim.jkbms import CHAR_UUID, SERVICE_UUID, JkPack
+from gridwatch.sim.bluez.jkbms import CHAR_UUID, SERVICE_UUID, JkPack
+from gridwatch.sim.bluez.objects import ObjectTree
 
 GATT_SERVICE = "org.bluez.GattService1"
 GATT_CHAR = "org.bluez.GattCharacteristic1"

@@ -20,7 +20,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from gridwatch.sim.inverter import InverterDevice
+from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sources.inverter.rtu import crc16
 
 # pymodbus logs a traceback for requests to unknown device ids; tests make those on purpose.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
-from gridwatch.sim.outages import OutageOperatorSimulator, Rotation
+from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
 from gridwatch.sources.outages import OUTAGES
 
 CHANGE_EVERY = 300.0  # the made-up schedule moves every 5 minutes, so changes show in the demo

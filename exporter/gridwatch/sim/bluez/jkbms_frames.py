@@ -6,7 +6,7 @@ Captures from aiobmsble 0.31.0 tests (tests/bms/test_jikong_bms.py, Apache-2.0),
 
 from __future__ import annotations
 
-from gridwatch.sim.jkbms import JkFrames
+from gridwatch.sim.bluez.jkbms import JkFrames
 
 
 def _hex(text: str) -> bytes:

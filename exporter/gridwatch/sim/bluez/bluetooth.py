@@ -12,8 +12,8 @@ import logging
 import os
 from types import TracebackType
 
-from gridwatch.sim.bluez import FakeBlueZ
-from gridwatch.sim.dbus_daemon import PrivateBus
+from gridwatch.sim.bluez.bluetoothd import FakeBlueZ
+from gridwatch.sim.bluez.dbus_daemon import PrivateBus
 
 ENV = "DBUS_SYSTEM_BUS_ADDRESS"
 # bleak's remarks that are true of every fake BlueZ and false alarms in the demo's output.

@@ -12,7 +12,7 @@ import contextlib
 import os
 import tty
 
-from gridwatch.sim.inverter import InverterDevice
+from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sources.inverter.rtu import crc_ok
 
 _REQUEST = 8  # unit, function, start(2), count(2), CRC(2)
