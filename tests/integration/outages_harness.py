@@ -21,9 +21,10 @@ from gridwatch.config import parse_config
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sim.outages.operator import OutageOperatorSimulator
+from gridwatch.sim.polling import wait_until
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import PROJECT_FIXTURES, Samples, load_json, value
-from tests.integration.conftest import Running, wait_until
+from tests.integration.conftest import Running
 
 FIX = PROJECT_FIXTURES / "outages"
 Q = {"queue": "5.2"}

@@ -17,8 +17,9 @@ import aiohttp
 import pytest
 
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator
+from gridwatch.sim.polling import wait_until
 from tests.helpers import names, parse_exposition, value
-from tests.integration.conftest import FULL_V1, SimFactory, wait_until
+from tests.integration.conftest import FULL_V1, SimFactory
 
 pytestmark = pytest.mark.integration
 

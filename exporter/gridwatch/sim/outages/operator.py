@@ -20,6 +20,7 @@ from typing import Literal
 
 from aiohttp import web
 
+from gridwatch.sim.service import WebService
 from gridwatch.sources.outages.schedule import KYIV
 
 Mode = Literal["ok", "forbidden", "garbage", "error"]
@@ -74,7 +75,7 @@ class Rotation:
         return blocks
 
 
-class OutageOperatorSimulator:
+class OutageOperatorSimulator(WebService):
     def __init__(
         self,
         queues: Iterable[str] = ALL_QUEUES,
@@ -82,6 +83,7 @@ class OutageOperatorSimulator:
         clock: Callable[[], float] = time.time,
         rotation: Rotation | None = None,
     ) -> None:
+        super().__init__()
         self.queues: list[str] = list(queues)
         self.mode: Mode = "ok"
         self.error_status = 502  # what mode "error" answers (404, 500, 502, …)
@@ -91,12 +93,6 @@ class OutageOperatorSimulator:
         self._rotation = rotation
         self._payloads: dict[str, object] = {}
         self._raw: dict[str, bytes] = {}
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     # control ---------------------------------------------------------------------------------
 
@@ -186,19 +182,8 @@ class OutageOperatorSimulator:
                 return web.json_response({"mode": self.mode})
         return web.json_response({"error": f"mode must be one of {', '.join(MODES)}"}, status=400)
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("POST", "/gpv-queue-list", self._queue_list)
-        app.router.add_route("GET", "/gpv-queue-list", self._queue_list)
-        app.router.add_get("/schedule-by-queue", self._schedule_by_queue)
-        app.router.add_post("/sim/mode", self._set_mode)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("POST", "/gpv-queue-list", self._queue_list)
+        router.add_route("GET", "/gpv-queue-list", self._queue_list)
+        router.add_get("/schedule-by-queue", self._schedule_by_queue)
+        router.add_post("/sim/mode", self._set_mode)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ipaddress
 import json
 import math
 import random
@@ -23,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gridwatch.sim.service import LoopbackService
+from gridwatch.sim.service import WebService
 
 __all__ = ["PriceCurve", "PriceSimulator"]
 
@@ -76,8 +75,10 @@ class _Override:
     body: bytes
 
 
-class PriceSimulator(LoopbackService):
+class PriceSimulator(WebService):
     """Serves ``/elprisetjustnu/api/v1/prices/…`` and ``/nordpool/api/…`` on 127.0.0.1."""
+
+    peer = "the price simulator"
 
     def __init__(
         self,
@@ -88,19 +89,15 @@ class PriceSimulator(LoopbackService):
         port: int = 0,
         publish_at: dt.time = dt.time(13, 0),
     ) -> None:
-        if not ipaddress.ip_address(host).is_loopback:
-            raise ValueError(f"the price simulator only binds loopback addresses, not {host!r}")
+        super().__init__(host=host, port=port)
         self.clock = clock
         self.curve = PriceCurve(seed)
-        self.host = host
-        self.port = port
         self.publish_at = publish_at
         self.requests: Counter[str] = Counter()  # provider → requests answered
         self.log: list[tuple[str, str]] = []  # (provider, delivery day) in order
         self.user_agents: set[str] = set()
         self._overrides: dict[tuple[str, str, str], _Override] = {}
         self._broken: dict[str, str] = {}
-        self._runner: web.AppRunner | None = None
         self.hang_seconds = 30.0  # how long the "timeout" mode keeps a request waiting
         self.retry_after = 600  # the Retry-After seconds of the "rate_limited" mode (429)
 
@@ -252,25 +249,10 @@ class PriceSimulator(LoopbackService):
             body = body[: len(body) // 2]
         return web.Response(text=body, content_type="application/json")
 
-    async def start(self) -> None:
-        if self._runner is not None:
-            return
-        app = web.Application()
-        app.router.add_get(
-            "/elprisetjustnu/api/v1/prices/{year:\\d{4}}/{file}", self._elprisetjustnu
-        )
-        app.router.add_get("/nordpool/api/DayAheadPriceIndices", self._nordpool)
-        app.router.add_get("/nordpool/api/DayAheadPrices", self._nordpool)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/elprisetjustnu/api/v1/prices/{year:\\d{4}}/{file}", self._elprisetjustnu)
+        router.add_get("/nordpool/api/DayAheadPriceIndices", self._nordpool)
+        router.add_get("/nordpool/api/DayAheadPrices", self._nordpool)
 
 
 def _local_iso(ts: float) -> str:

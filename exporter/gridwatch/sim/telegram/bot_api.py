@@ -26,7 +26,6 @@ Small API::
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import itertools
 import json
 import time
@@ -36,7 +35,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gridwatch.sim.service import LoopbackService
+from gridwatch.sim.polling import wait_until
+from gridwatch.sim.service import WebService
 from gridwatch.sim.telegram.wire import MAX_TEXT, ApiCall, SentMessage, check_html, utf16_len
 
 __all__ = ["ApiCall", "FakeBotApi", "SentMessage", "check_html"]
@@ -55,8 +55,10 @@ class _Failure:
     times: int
 
 
-class FakeBotApi(LoopbackService):
+class FakeBotApi(WebService):
     """Serves one bot on ``127.0.0.1``; every call is recorded in ``calls``."""
+
+    peer = "the fake Bot API"
 
     def __init__(
         self,
@@ -67,11 +69,8 @@ class FakeBotApi(LoopbackService):
         username: str = "gridwatch_test_bot",
         max_poll_seconds: float = 2.0,
     ) -> None:
-        if not ipaddress.ip_address(host).is_loopback:
-            raise ValueError(f"the fake Bot API only binds loopback addresses, not {host!r}")
+        super().__init__(host=host, port=port)
         self.token = token
-        self.host = host
-        self.port = port
         self.username = username
         # Long polls are cut short so a bot under test stops quickly.
         self.max_poll_seconds = max_poll_seconds
@@ -85,14 +84,8 @@ class FakeBotApi(LoopbackService):
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._new_update = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
     # -- control --------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """Base URL of the server (without ``/bot``)."""
-        return f"http://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -190,29 +183,16 @@ class FakeBotApi(LoopbackService):
         self, predicate: Callable[[], bool], what: str = "condition", timeout: float = 20.0
     ) -> None:
         """Wait until ``predicate()`` holds (a generous limit that only guards against hangs)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"fake Bot API: timed out waiting for {what}")
-            await asyncio.sleep(0.02)
+        await wait_until(predicate, what=f"fake Bot API: {what}", timeout=timeout, every=0.02)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        # Kept on go_down/come_up, so clients find the server again on the same port.
-        self.port = int(self._runner.addresses[0][1])
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("*", "/bot{token}/{method}", self._handle)
 
     async def close(self) -> None:
-        if self._runner is not None:
-            self._new_update.set()  # release long polls
-            await self._runner.cleanup()
-            self._runner = None
+        self._new_update.set()  # release long polls
+        await super().close()
 
     async def go_down(self) -> None:
         """Stop listening: clients get "connection refused" until ``come_up``."""

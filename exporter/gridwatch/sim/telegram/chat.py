@@ -8,10 +8,10 @@ they would in the Telegram app. Loopback only, no authentication: it is a simula
 from __future__ import annotations
 
 import html
-import ipaddress
 
 from aiohttp import web
 
+from gridwatch.sim.service import WebService
 from gridwatch.sim.telegram.bot_api import FakeBotApi
 
 COMMANDS = ("/status", "/battery", "/schedule", "/prices", "/alerts", "/plugs", "/help")
@@ -34,37 +34,25 @@ form {{ display: inline; }} button {{ margin: .1rem; }}
 """
 
 
-class ChatWindow:
+class ChatWindow(WebService):
     """Serves ``/`` (the chat), ``POST /say`` (a user's message) and ``POST /press``."""
 
+    peer = "the chat window"
+
     def __init__(self, api: FakeBotApi, chat_id: int, *, host: str = "127.0.0.1", port: int = 0):
-        if not ipaddress.ip_address(host).is_loopback:
-            raise ValueError(f"the chat window only binds loopback addresses, not {host!r}")
+        super().__init__(host=host, port=port)
         self.api = api
         self.chat_id = chat_id
-        self.host = host
-        self.port = port
         self._said: list[tuple[int, str]] = []  # (position among sent messages, text)
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/", self._page)
-        app.router.add_post("/say", self._say)
-        app.router.add_post("/press", self._press)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/", self._page)
+        router.add_post("/say", self._say)
+        router.add_post("/press", self._press)
 
     async def _page(self, request: web.Request) -> web.Response:
         buttons = "".join(

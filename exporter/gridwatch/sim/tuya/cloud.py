@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import time
@@ -24,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridwatch.sim.service import LoopbackService
+from gridwatch.sim.service import WebService
 
 __all__ = ["FakeDevice", "FakeTuyaCloud"]
 
@@ -39,10 +38,12 @@ class FakeDevice:
     status: dict[str, Any] = field(default_factory=lambda: {"switch_1": True})
 
 
-class FakeTuyaCloud(LoopbackService):
+class FakeTuyaCloud(WebService):
     """``async with FakeTuyaCloud(access_id, secret) as cloud:`` then point ``base_url`` at
     ``cloud.url``. Counters: ``token_requests``, ``refresh_requests``, ``rejected`` (code → n),
     ``commands`` (device id, code, value) in order."""
+
+    peer = "the fake Tuya cloud"
 
     def __init__(
         self,
@@ -54,14 +55,11 @@ class FakeTuyaCloud(LoopbackService):
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        if not ipaddress.ip_address(host).is_loopback:
-            raise ValueError(f"the fake Tuya cloud only binds loopback addresses, not {host!r}")
+        super().__init__(host=host, port=port)
         self.access_id = access_id
         self.access_secret = access_secret
         self.uid = uid
         self.token_ttl = token_ttl
-        self.host = host
-        self.port = port
         self.devices: dict[str, FakeDevice] = {}
         self.token_requests = 0
         self.refresh_requests = 0
@@ -70,13 +68,8 @@ class FakeTuyaCloud(LoopbackService):
         self.requests: list[tuple[str, str]] = []  # (method, path) of every signed-ok request
         self._tokens: dict[str, float] = {}  # access token → expiry (time.monotonic)
         self._refresh: dict[str, str] = {}  # refresh token → its access token
-        self._runner: web.AppRunner | None = None
 
     # -- control --------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def add_device(
         self, device_id: str, name: str = "", *, online: bool = True, **status: Any
@@ -95,24 +88,14 @@ class FakeTuyaCloud(LoopbackService):
         for token in self._tokens:
             self._tokens[token] = 0.0
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/v1.0/token", self._token)
-        app.router.add_get("/v1.0/token/{refresh}", self._token_refresh)
-        app.router.add_get("/v1.0/devices/{id}", self._device)
-        app.router.add_get("/v1.0/devices/{id}/status", self._status)
-        app.router.add_post("/v1.0/devices/{id}/commands", self._command)
-        app.router.add_post("/v1.0/iot-03/devices/{id}/commands", self._command)  # tinytuya's
-        app.router.add_get("/v1.0/users/{uid}/devices", self._user_devices)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/v1.0/token", self._token)
+        router.add_get("/v1.0/token/{refresh}", self._token_refresh)
+        router.add_get("/v1.0/devices/{id}", self._device)
+        router.add_get("/v1.0/devices/{id}/status", self._status)
+        router.add_post("/v1.0/devices/{id}/commands", self._command)
+        router.add_post("/v1.0/iot-03/devices/{id}/commands", self._command)  # tinytuya's
+        router.add_get("/v1.0/users/{uid}/devices", self._user_devices)
 
     # -- the API --------------------------------------------------------------------------------
 
