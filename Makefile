@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak system-deps setup clean
+.PHONY: demo test lint bench soak system-deps setup clean compose-check
 
 $(INSTALLED): pyproject.toml scripts/bootstrap.sh
 	@scripts/bootstrap.sh $(VENV)
@@ -34,6 +34,10 @@ bench: setup
 SOAK_MINUTES ?= 60
 soak: setup
 	$(PY) -m bench.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+# Docker Compose >= 2.24 reads docker-compose.yml; older ones (Debian 12's 1.29) do not.
+compose-check:
+	@scripts/check-compose.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
