@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak system-deps setup clean compose-check
+.PHONY: demo test test-clock lint bench soak system-deps setup clean compose-check
 
 $(INSTALLED): pyproject.toml scripts/bootstrap.sh
 	@scripts/bootstrap.sh $(VENV)
@@ -25,6 +25,10 @@ lint: $(INSTALLED)
 
 test: setup lint
 	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+# The clock-sensitive tests at several fixed instants (README → Development). Not in CI.
+test-clock: setup
+	scripts/test-clock.sh $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m bench

@@ -14,6 +14,7 @@ from aiohttp import web
 from gridwatch.areas import AREAS
 from gridwatch.config import Config
 from gridwatch.core.area import Area
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.collector import GridwatchCollector
 from gridwatch.core.component import Component, ComponentFactory, Runtime
 from gridwatch.core.scheduler import Scheduler
@@ -47,10 +48,14 @@ COMPONENTS = components(AREAS)
 
 class Exporter:
     def __init__(
-        self, config: Config, *, factories: Iterable[ComponentFactory] = COMPONENTS
+        self,
+        config: Config,
+        *,
+        clock: Clock = system_clock,
+        factories: Iterable[ComponentFactory] = COMPONENTS,
     ) -> None:
         self.config = config
-        self.store = StateStore()
+        self.store = StateStore(clock)
         self.runtime = Runtime(config, self.store)
         self.components: list[Component] = [make(self.runtime) for make in factories]
         self.sources = [s for c in self.components for s in c.sources]

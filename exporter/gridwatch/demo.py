@@ -26,6 +26,7 @@ from gridwatch.binaries import (
     start_prometheus,
 )
 from gridwatch.config import Config, load_config, parse_config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.demo_part import DemoPart
 from gridwatch.sim.receiver_demo import DemoReceiver, start_demo_receiver
 
@@ -42,13 +43,21 @@ def builtin_config() -> Config:
     return parse_config(yaml.safe_load(text), "<built-in demo config>")
 
 
-async def main(config_path: Path | None, *, port: int | None, prometheus: bool) -> int:
+async def main(
+    config_path: Path | None,
+    *,
+    port: int | None,
+    prometheus: bool,
+    clock: Clock = system_clock,
+) -> int:
+    """Run until SIGINT/SIGTERM. ``clock`` is the simulators' and the exporter's "now" (tests
+    pick an instant; Prometheus and the receiver keep the machine's time)."""
     base = load_config(config_path) if config_path else builtin_config()
     async with contextlib.AsyncExitStack() as stack:
         config = base
         device_lines: list[str] = []
         for part in PARTS:
-            config, lines = await part(config, stack)
+            config, lines = await part(config, stack, clock)
             device_lines += lines
         # A fresh state file per demo: the demo's simulated cost must not mix with a real one.
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridwatch-")))
@@ -60,7 +69,7 @@ async def main(config_path: Path | None, *, port: int | None, prometheus: bool) 
         )
         site = config.site.model_copy(update={"data_dir": data_dir})
         config = config.model_copy(update={"exporter": exporter_settings, "site": site})
-        exporter = Exporter(config)
+        exporter = Exporter(config, clock=clock)
         await exporter.start()
         stack.push_async_callback(exporter.stop)
 

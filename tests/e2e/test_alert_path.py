@@ -22,7 +22,7 @@ import pytest
 from gridwatch.binaries import alertmanager_binary, prometheus_binary
 from gridwatch.sim.polling import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.clock, pytest.mark.integration, pytest.mark.timeout(240)]
 
 
 def _need_binaries() -> None:

@@ -15,11 +15,9 @@ from typing import Any
 
 import pytest
 
-import gridwatch.app as app_module
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.source import SourceKey
-from gridwatch.core.state import StateStore
 from gridwatch.sim.outages.operator import OutageOperatorSimulator
 from gridwatch.sim.polling import wait_until
 from gridwatch.sources.outages.schedule import KYIV
@@ -67,7 +65,7 @@ class Harness:
                 **(extra or {}),
             }
         )
-        exporter = Exporter(config)
+        exporter = Exporter(config, clock=self.clock)
         await exporter.start()
         self.exporters.append(exporter)
         return Running(exporter)
@@ -80,8 +78,7 @@ class Harness:
 @contextlib.asynccontextmanager
 async def harness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[Harness]:
     clock = Clock()
-    monkeypatch.setattr(app_module, "StateStore", lambda: StateStore(clock))
-    operator = OutageOperatorSimulator()
+    operator = OutageOperatorSimulator(clock=clock)
     await operator.start()
     running = Harness(operator, clock, tmp_path)
     try:

@@ -11,6 +11,12 @@ polled every second and the grid goes away 8 s after the start (the demo waits t
 and the outage operator refuses downloads for a few seconds (forbidden), so the grid-loss
 history, GridDown and the error panels have real data.
 
+The simulators and the exporter run on the test's clock (tests/clock.py), Prometheus on the
+machine's: panels query instants, so the two need not agree. By default the clock starts 30 s
+before tomorrow's prices are published (13:00 CET), so one run sees the Tomorrow panel both empty
+(saying why) and filled; `make test-clock` runs it at other instants, where whatever state
+tomorrow's prices are in at each moment is checked.
+
 Skips without prometheus or dbus-daemon, except under CI=true where they must be installed.
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import re
 import shutil
@@ -32,17 +39,23 @@ import yaml
 
 from gridwatch.app import Exporter
 from gridwatch.binaries import prometheus_config, start_prometheus
+from gridwatch.core.clock import Clock
 from gridwatch.dashboards import models
 from gridwatch.dashboards.walk import Query, queries, range_seconds, substitute
 from gridwatch.demo import PARTS, builtin_config
 from gridwatch.sim.inverter import demo as inverter_demo
+from gridwatch.sources.prices.source import CET, PriceSource
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 RULES = Path(__file__).resolve().parents[2] / "prometheus" / "rules"
 STEPS = 480  # points per range query: a divisor of every default range, so `now` is a step
 SCRAPE_S = 1
-DEADLINE_S = 75.0  # a guard against hangs; the loop ends as soon as every query has data
+DEADLINE_S = 90.0  # a guard against hangs; the loop ends as soon as every query has data
+TOMORROW_PANEL = ("prices.json", "Tomorrow ($currency/kWh)")
+PUBLISHED_AT = dt.time(13, 0)  # CET, the simulator's and the exporter's publication time
+# After publication: the price source asks each second here, then a scrape and an evaluation.
+PUBLICATION_LAG_S = 10.0
 
 # Panels whose data cannot exist in a fresh demo. Each still runs (no error allowed); the
 # reason says what a real installation needs before it shows something.
@@ -135,27 +148,43 @@ async def _run(api: PromAPI, query: Query, dashboard: dict[str, Any], end: float
     return len(data["result"])
 
 
-async def _demo(stack: contextlib.AsyncExitStack, data_dir: Path) -> tuple[Exporter, str]:
+def _tomorrow_state(now: float) -> str | None:
+    """ "published" or "unpublished" for the local day after ``now``; None just after the
+    publication, while the exporter may or may not have fetched it yet."""
+    local = dt.datetime.fromtimestamp(now, CET)
+    published = dt.datetime.combine(local.date(), PUBLISHED_AT, CET).timestamp()
+    if now < published:
+        return "unpublished"
+    return "published" if now >= published + PUBLICATION_LAG_S else None
+
+
+async def _demo(
+    stack: contextlib.AsyncExitStack, data_dir: Path, clock: Clock
+) -> tuple[Exporter, str]:
     """All demo parts and the exporter, as `gridwatch demo` runs them; returns the exporter and
     the outage simulator's base URL."""
     config = builtin_config()
     for part in PARTS:
-        config, _ = await part(config, stack)
+        config, _ = await part(config, stack, clock)
     assert config.batteries is not None, "the battery demo part needs dbus-daemon"
     assert config.outages is not None and config.outages.url
     # Poll the operator every 2 s so the refused download below comes quickly, and the inverter
     # every second so the grid state is confirmed (3 polls) before the outage and after it.
     outages = config.outages.model_copy(update={"interval": 2.0})
     inverters = [i.model_copy(update={"interval": 1.0}) for i in config.inverters]
+    # Tomorrow's prices are asked for every second until published (the default is 15 min).
+    assert config.prices is not None
+    prices = config.prices.model_copy(update={"retry_interval": 1.0})
     config = config.model_copy(
         update={
             "outages": outages,
             "inverters": inverters,
+            "prices": prices,
             "exporter": config.exporter.model_copy(update={"port": 0}),
             "site": config.site.model_copy(update={"data_dir": data_dir}),
         }
     )
-    exporter = Exporter(config)
+    exporter = Exporter(config, clock=clock)
     await exporter.start()
     stack.push_async_callback(exporter.stop)
     return exporter, config.outages.url
@@ -173,7 +202,7 @@ async def _refuse_one_download(session: aiohttp.ClientSession, sim_url: str) -> 
 
 
 async def test_every_variable_and_panel_query_returns_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock
 ) -> None:
     _require("prometheus", "prometheus")
     _require("dbus-daemon", "dbus-daemon")
@@ -182,9 +211,14 @@ async def test_every_variable_and_panel_query_returns_data(
     keys = {(q.dashboard, q.panel, q.ref_id) for q in all_queries}
     assert set(EXEMPT) <= keys, f"exemptions for panels that no longer exist: {set(EXEMPT) - keys}"
     monkeypatch.setattr(inverter_demo, "OUTAGE", (8.0, 3600.0))
+    monkeypatch.setattr(PriceSource, "check_interval", 1.0)
+    tomorrow = [q for q in all_queries if (q.dashboard, q.panel) == TOMORROW_PANEL]
+    assert len(tomorrow) == 3, "the Tomorrow panel's queries (slots, mean, high)"
+    seen: dict[str, list[float]] = {"unpublished": [], "published": []}
+    shown_early: dict[Query, int] = {}
 
     async with contextlib.AsyncExitStack() as stack:
-        exporter, sim_url = await _demo(stack, tmp_path / "data")
+        exporter, sim_url = await _demo(stack, tmp_path / "data", clock)
         config = prometheus_config(
             exporter_targets=[f"127.0.0.1:{exporter.port}"],
             scrape_interval=f"{SCRAPE_S}s",
@@ -201,7 +235,13 @@ async def test_every_variable_and_panel_query_returns_data(
 
         started = time.monotonic()
         deadline = started + DEADLINE_S
-        pending = [q for q in all_queries if (q.dashboard, q.panel, q.ref_id) not in EXEMPT]
+        first_state = _tomorrow_state(clock())
+        pending = [
+            q
+            for q in all_queries
+            if (q.dashboard, q.panel, q.ref_id) not in EXEMPT and q not in tomorrow
+        ]
+        tomorrow_done = False
         errors: dict[Query, str] = {}
         empty_variables: dict[str, list[str]] = {}
         while True:
@@ -214,13 +254,27 @@ async def test_every_variable_and_panel_query_returns_data(
                 except PromError as exc:
                     errors[query] = str(exc)
             pending = still
+            # Tomorrow's panel: empty before publication, filled after it, whatever the hour.
+            state = _tomorrow_state(clock())
+            counts = {q: await _run(api, q, dashboards[q.dashboard], end) for q in tomorrow}
+            if state == "unpublished":
+                shown_early.update({q: n for q, n in counts.items() if n})
+                seen[state].append(clock())
+            tomorrow_done = state == "unpublished" or (
+                state == "published" and all(counts.values())
+            )
+            if state == "published" and tomorrow_done:
+                seen[state].append(clock())
             empty_variables = {}
             for name, dashboard in dashboards.items():
                 start = end - range_seconds(dashboard)
                 for variable, found in (await _variable_values(api, dashboard, start, end)).items():
                     if not found:
                         empty_variables.setdefault(name, []).append(variable)
-            if errors or (not pending and not empty_variables) or time.monotonic() > deadline:
+            done = not pending and not empty_variables and tomorrow_done
+            if first_state == "unpublished" and _tomorrow_state(clock()) != "unpublished":
+                done = done and bool(seen["published"])  # the run crossed publication: see it
+            if errors or done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(2)
         await refusal
@@ -240,3 +294,10 @@ async def test_every_variable_and_panel_query_returns_data(
     assert not pending, "panel queries without data:\n" + "\n".join(
         f"  {q.dashboard} / {q.panel} / {q.ref_id}: {q.expr}" for q in pending
     )
+    assert not shown_early, f"tomorrow's prices shown before publication: {shown_early}"
+    assert tomorrow_done, "the Tomorrow panel has no data although tomorrow is published"
+    if first_state == "unpublished":
+        assert seen["unpublished"], "the run began before publication but never saw it so"
+    at = dt.datetime.fromtimestamp(clock(), CET)
+    observed = {state: len(times) for state, times in seen.items()}
+    print(f"tomorrow's prices, run ending {at:%Y-%m-%d %H:%M} CET, rounds seen: {observed}")

@@ -17,7 +17,7 @@ from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import value
 from tests.integration.conftest import FULL_V1, Running, SimFactory
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 
 async def test_p1_meter_as_second_grid_signal(make_sim: SimFactory, tmp_path: Path) -> None:

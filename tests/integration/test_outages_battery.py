@@ -3,14 +3,13 @@ simulated be-svitlo operator, both on loopback, feeding one exporter.
 
 The inverter reports its state of charge and AC output; the outage schedule says when the grid
 goes and for how long. The user reads runtime, energy needed and the margin from /metrics.
-The inverter source stamps readings with the wall clock; on the fixed test dates (before today)
-they are never stale, so staleness is tested separately on a clock that follows the wall clock.
+Every part (the exporter's sources, the outage simulator) reads the test's clock, so each test
+picks its instant, and staleness is tested by moving that clock.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from tests.helpers import Samples, value
 from tests.integration.conftest import Running
 from tests.integration.outages_harness import HOUR, TODAY, Harness, P, Q, harness, polls, serve
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 CAPACITY_WH = 5120.0
 ENERGY = "gridwatch_outage_battery_energy_joules"
 LOAD = "gridwatch_outage_battery_load_watts"
@@ -126,8 +125,7 @@ async def test_no_verdict_without_a_known_outage(
 async def test_a_silent_inverter_takes_the_estimate_away_not_the_plan(
     h: Harness, inverter: ModbusInverterServer
 ) -> None:
-    # The inverter stamps its readings with the wall clock, so this test's clock follows it.
-    h.clock.now = time.time()
+    h.clock.set("2026-11-20T08:00")
     today = datetime.fromtimestamp(h.clock.now, KYIV).date()
     tomorrow, after = today + timedelta(days=1), today + timedelta(days=2)
     h.operator.set_days("5.2", {today: [], tomorrow: [("10:00", "12:00")], after: []})
@@ -138,7 +136,7 @@ async def test_a_silent_inverter_takes_the_estimate_away_not_the_plan(
     assert start_at is not None
 
     await inverter.stop()
-    h.clock.now = time.time() + 300  # far past the inverter's staleness window (3 polls)
+    h.clock.now += 300  # far past the inverter's staleness window (3 polls)
     s = await gw.wait_for("the stale battery", lambda s: value(s, ENERGY, **Q) is None)
     for name in (LOAD, RUNTIME, NEEDED, MARGIN):
         assert value(s, name, **Q) is None, name

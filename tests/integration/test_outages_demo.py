@@ -9,10 +9,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-import gridwatch.app as app_module
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
-from gridwatch.core.state import StateStore
+from gridwatch.core.clock import Clock as ClockFn
 from gridwatch.demo import builtin_config
 from gridwatch.sim.outages import demo as outages_demo
 from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
@@ -20,7 +19,7 @@ from tests.helpers import value
 from tests.integration.conftest import Running
 from tests.integration.outages_harness import Clock, polls
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 Q = {"queue": "5.2"}
 P = "gridwatch_outage_schedule_"
 
@@ -34,12 +33,12 @@ async def exporters() -> AsyncIterator[list[Exporter]]:
 
 
 async def test_demo_part_serves_both_days_for_the_configured_queue(
-    tmp_path: Path, exporters: list[Exporter]
+    tmp_path: Path, exporters: list[Exporter], clock: ClockFn
 ) -> None:
     base = builtin_config()
     assert base.outages is not None and base.outages.queue == "5.2"
     async with contextlib.AsyncExitStack() as stack:
-        config, lines = await outages_demo.demo_part(base, stack)
+        config, lines = await outages_demo.demo_part(base, stack, clock)
         assert config.outages is not None and config.outages.url is not None
         assert config.outages.url.startswith("http://127.0.0.1:")
         assert "5.2" in lines[0]
@@ -50,7 +49,7 @@ async def test_demo_part_serves_both_days_for_the_configured_queue(
                 "exporter": {"listen_address": "127.0.0.1", "port": 0},
             }
         ).model_copy(update={"outages": config.outages})
-        exporter = Exporter(only)
+        exporter = Exporter(only, clock=clock)
         await exporter.start()
         exporters.append(exporter)
         gw = Running(exporter)
@@ -63,10 +62,9 @@ async def test_demo_part_serves_both_days_for_the_configured_queue(
 
 
 async def test_rotating_schedule_changes_are_counted(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, exporters: list[Exporter]
+    tmp_path: Path, exporters: list[Exporter]
 ) -> None:
     clock = Clock()
-    monkeypatch.setattr(app_module, "StateStore", lambda: StateStore(clock))
     sim = OutageOperatorSimulator(clock=clock, rotation=Rotation(300))
     await sim.start()
     try:
@@ -77,7 +75,7 @@ async def test_rotating_schedule_changes_are_counted(
                 "outages": {"queue": "5.2", "url": sim.url, "interval": "0.1s"},
             }
         )
-        exporter = Exporter(config)
+        exporter = Exporter(config, clock=clock)
         await exporter.start()
         exporters.append(exporter)
         gw = Running(exporter)

@@ -28,7 +28,7 @@ from tests.integration.outages_harness import (
     up,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.helpers import value
 from tests.integration.outages_harness import HOUR, Harness, P, Q, api, harness, kyiv
 from tests.integration.outages_harness import polls as outage_polls
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 
 def _clock(minutes: int) -> str:

@@ -1,11 +1,13 @@
 """The real exporter with the HomeWizard simulator and the price server on loopback: prices,
-cost counters, the JSON API, and cost that continues after a restart with the same data_dir."""
+cost counters, the JSON API, and cost that continues after a restart with the same data_dir.
+
+The exporter and the price server share the test's clock (tests/clock.py), so "today" is the
+same day for both and for the assertions, whatever the machine's date."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,12 +16,13 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
+from gridwatch.core.clock import Clock
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator
 from gridwatch.sim.prices.simulator import PriceSimulator
 from tests.helpers import PROJECT_FIXTURES, Samples, value
 from tests.integration.conftest import Running, SimFactory, v1_meter
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 COST = "gridwatch_energy_cost_total"
 SPOT_COST = "gridwatch_energy_spot_cost_total"
 IMPORT = {"meter": "home", "direction": "import", "currency": "SEK"}
@@ -87,22 +90,22 @@ async def step_price_range(gw: Running, t0: float, t1: float) -> tuple[float, fl
 
 
 async def test_prices_and_cost_through_the_exporter_and_a_restart(
-    make_sim: SimFactory, tmp_path: Path
+    make_sim: SimFactory, tmp_path: Path, clock: Clock
 ) -> None:
     meter = await make_sim(fixture=meter_fixture(tmp_path, 5000.1))
-    async with PriceSimulator() as prices:
+    async with PriceSimulator(clock=clock) as prices:
         settings = config(v1_meter(meter, interval="0.2s"), prices, tmp_path)
-        exporter = Exporter(settings)
+        exporter = Exporter(settings, clock=clock)
         await exporter.start()
         try:
             gw = Running(exporter)
             await gw.wait_for("cost baseline", lambda s: value(s, COST, **IMPORT) == 0)
-            t0 = time.time()
+            t0 = clock()
             meter = await swap_meter(make_sim, meter, tmp_path, 5000.6)  # 0.5 kWh later
             s = await gw.wait_for("import cost", lambda s: cost(s) > 0)
-            lo, hi = await step_price_range(gw, t0, time.time())
+            lo, hi = await step_price_range(gw, t0, clock())
             assert 0.5 * lo - 1e-9 <= cost(s) <= 0.5 * hi + 1e-9
-            today = dt.datetime.now(STHLM).date()
+            today = dt.datetime.fromtimestamp(clock(), STHLM).date()
             slots = value(s, "gridwatch_price_day_slots", area="SE3", day="today")
             assert slots in (92, 96, 100)
             spot = value(s, "gridwatch_price_spot_per_kwh", area="SE3", currency="SEK")
@@ -135,16 +138,16 @@ async def test_prices_and_cost_through_the_exporter_and_a_restart(
         today_requests = [entry for entry in prices.log if entry[1] == today.isoformat()]
         assert len(today_requests) == 1
 
-        restarted = Exporter(settings)
+        restarted = Exporter(settings, clock=clock)
         await restarted.start()
         try:
             gw = Running(restarted)
             s = await gw.wait_for("restored cost", lambda s: cost(s) == before > 0)
-            t0 = time.time()
+            t0 = clock()
             await swap_meter(make_sim, meter, tmp_path, 5001.1)  # another 0.5 kWh
             s = await gw.wait_for("cost continues", lambda s: cost(s) > before)
             # The second half kWh is priced at its own quarter, and nothing twice.
-            lo, hi = await step_price_range(gw, t0, time.time())
+            lo, hi = await step_price_range(gw, t0, clock())
             assert 0.5 * lo - 1e-9 <= cost(s) - before <= 0.5 * hi + 1e-9
             priced = value(
                 s, "gridwatch_energy_priced_joules_total", meter="home", direction="import"

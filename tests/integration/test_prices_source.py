@@ -20,7 +20,7 @@ from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.source import PriceSource
 from tests.helpers import PROJECT_FIXTURES, SHARED_FIXTURES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 STHLM = ZoneInfo("Europe/Stockholm")
 OWN = PROJECT_FIXTURES / "prices"
 

@@ -27,7 +27,7 @@ from gridwatch.sim.telegram.bot_api import FakeBotApi, SentMessage
 from tests.integration.outages_harness import Harness, harness, kyiv, polls, serve
 from tests.integration.telegram_peers import alertmanager, post_alerts, prometheus
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 HOME, FAMILY, STRANGER = 42, -1001234567890, 999
 CHANGED = kyiv("2026-11-20T08:55")
 TOMORROW_4AM = kyiv("2026-11-21T04:00")

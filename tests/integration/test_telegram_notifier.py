@@ -16,7 +16,7 @@ from gridwatch.receiver.telegram.config import TelegramConfig
 from gridwatch.receiver.telegram.notifier import TelegramNotifier
 from gridwatch.sim.telegram.bot_api import FakeBotApi
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 

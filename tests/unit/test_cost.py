@@ -24,6 +24,8 @@ from gridwatch.sim.prices.simulator import PriceCurve
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.slots import build_day
 
+pytestmark = pytest.mark.clock
+
 STHLM = ZoneInfo("Europe/Stockholm")
 QUARTER = 900
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC).timestamp()

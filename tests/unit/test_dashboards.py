@@ -384,3 +384,14 @@ def test_provisioning_files() -> None:
 def test_substitute_variables_like_grafana(expr: str, wanted: str) -> None:
     got = substitute(expr, {"meter": "A|B"}, range_s=21600, step_s=45, rate="2m")
     assert got == wanted
+
+
+def test_tomorrow_without_prices_says_they_are_not_published_yet(
+    boards: dict[str, dict[str, Any]],
+) -> None:
+    """Before about 13:00 CET tomorrow is unknown: the panel says so instead of "No data"."""
+    tomorrow = panel(boards["prices.json"], "Tomorrow ($currency/kWh)")
+    text = tomorrow["fieldConfig"]["defaults"]["noValue"]
+    assert "not published yet" in text and "13:00 CET" in text
+    today = panel(boards["prices.json"], "Today ($currency/kWh)")
+    assert "not published" not in today["fieldConfig"]["defaults"]["noValue"]

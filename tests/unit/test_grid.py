@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gridwatch.core.statedb import StateDB
 from gridwatch.energy.grid import Debounce, GridTracker
 from gridwatch.sources.homewizard.reading import P1Reading, PhaseValues
 from gridwatch.sources.inverter.component import p1_mains_present
+
+pytestmark = pytest.mark.clock
 
 INV = ("inverter", "smg")
 P1 = ("homewizard", "home")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gridwatch.sim.inverter.device import InverterDevice, Scenario
 from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.inverter.rtu import crc16, parse_read_response, read_request
+
+pytestmark = pytest.mark.clock
 
 NOON_KYIV = 1_750_000_000 - (1_750_000_000 % 86400) + 10 * 3600  # 12:00 at UTC+2
 

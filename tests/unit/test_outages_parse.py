@@ -15,6 +15,8 @@ from gridwatch.sources.outages.providers.be_svitlo import parse_queue_list, pars
 from gridwatch.sources.outages.schedule import ScheduleFormatError
 from tests.helpers import PROJECT_FIXTURES, load_json, shared_fixture_files, shared_or_skip
 
+pytestmark = pytest.mark.clock
+
 FIX = PROJECT_FIXTURES / "outages"
 HOUR = 3600.0
 

@@ -19,6 +19,8 @@ from gridwatch.sources.outages.schedule import (
 )
 from gridwatch.sources.outages.tracker import ScheduleTracker, changed_days
 
+pytestmark = pytest.mark.clock
+
 D20, D21, D22 = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)
 
 

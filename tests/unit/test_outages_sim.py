@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from gridwatch.sim.outages.operator import ALL_QUEUES, Rotation, day_element
 from gridwatch.sources.outages.providers.be_svitlo import parse_schedule
+
+pytestmark = pytest.mark.clock
 
 DAY = date(2026, 11, 20)
 

@@ -14,6 +14,8 @@ from gridwatch.energy.cost import CostAccounting
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
 
+pytestmark = pytest.mark.clock
+
 STHLM = ZoneInfo("Europe/Stockholm")
 
 

@@ -29,6 +29,8 @@ from gridwatch.sources.prices.slots import build_day
 from gridwatch.sources.prices.source import PriceSource
 from tests.helpers import Samples, names, parse_exposition, value
 
+pytestmark = pytest.mark.clock
+
 STHLM = ZoneInfo("Europe/Stockholm")
 TARIFF = TariffConfig.model_validate(
     {

@@ -16,6 +16,8 @@ from gridwatch.sources.prices.http import NotPublishedError
 from gridwatch.sources.prices.slots import day_bounds, hourly_means, quarters_in_day
 from tests.helpers import PROJECT_FIXTURES, load_json, shared_fixture_files, shared_or_skip
 
+pytestmark = pytest.mark.clock
+
 STHLM = ZoneInfo("Europe/Stockholm")
 OWN = PROJECT_FIXTURES / "prices"
 

@@ -10,6 +10,8 @@ from gridwatch.core.source import SourceKey
 from gridwatch.energy.battery import BatteryState
 from gridwatch.energy.runtime import BatterySupply, battery_supply, energy_needed_joules
 
+pytestmark = pytest.mark.clock
+
 
 @dataclass(frozen=True, slots=True)
 class Carrier:

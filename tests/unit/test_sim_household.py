@@ -13,6 +13,8 @@ import pytest
 
 from gridwatch.sim.homewizard.household import Household
 
+pytestmark = pytest.mark.clock
+
 TZ = ZoneInfo("Europe/Stockholm")
 SUMMER_DAY = dt.datetime(2025, 6, 14, tzinfo=TZ)
 WINTER_DAY = dt.datetime(2025, 1, 15, tzinfo=TZ)

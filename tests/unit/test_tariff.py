@@ -16,6 +16,8 @@ from gridwatch.energy.config import TariffConfig
 from gridwatch.energy.holidays import is_workday, public_holidays, swedish_holidays
 from gridwatch.energy.tariff import Tariff
 
+pytestmark = pytest.mark.clock
+
 STHLM = ZoneInfo("Europe/Stockholm")
 
 

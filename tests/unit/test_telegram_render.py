@@ -20,6 +20,8 @@ from gridwatch.receiver.telegram.templates import LANGUAGES, Catalog
 from gridwatch.receiver.telegram.templates.en import TEXTS as EN
 from gridwatch.sim.telegram.bot_api import check_html
 
+pytestmark = pytest.mark.clock
+
 KYIV = ZoneInfo("Europe/Kyiv")
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 10:00 in Kyiv
 NOW = START + timedelta(minutes=5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -51,7 +50,7 @@ def _when(ts: float | None, now: float) -> str:
 
 async def index(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
-    now = time.time()
+    now = store.now()
     rows = []
     for h in sorted(store.health(), key=lambda h: (h.key.source, h.key.device)):
         state = _state(h)

@@ -64,6 +64,14 @@ def period_cost(period: str, direction: str = "import") -> str:
     return f"sum by (meter, currency) ({total}) or sum by (meter, currency) ({spot})"
 
 
+# What the slot charts show without data. Tomorrow's day-ahead prices appear after the auction
+# (results around 12:45 CET, on elprisetjustnu and Nord Pool by about 13:00).
+NO_PRICES = {
+    "today": "no prices for today (see the prices source on the gridwatch dashboard)",
+    "tomorrow": "Tomorrow's prices are not published yet: usually around 13:00 CET",
+}
+
+
 def slot_chart(day: str, title: str) -> Panel:
     return barchart(
         title,
@@ -83,7 +91,7 @@ def slot_chart(day: str, title: str) -> Panel:
             *organize("slot", "Value"),
             {"id": "sortBy", "options": {"sort": [{"field": "slot", "desc": False}]}},
         ],
-        no_value="not published yet",
+        no_value=NO_PRICES[day],
     )
 
 

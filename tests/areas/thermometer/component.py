@@ -11,6 +11,6 @@ from tests.areas.thermometer.source import ThermometerSource
 def component(runtime: Runtime) -> Component:
     thermometers = THERMOMETERS.of(runtime.config)
     return Component(
-        sources=[ThermometerSource(t) for t in thermometers],
+        sources=[ThermometerSource(t, clock=runtime.store.now) for t in thermometers],
         builders=[ThermometerFamilies(thermometers)],
     )

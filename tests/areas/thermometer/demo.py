@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from tests.areas.thermometer import THERMOMETERS
 from tests.areas.thermometer.sim import ThermometerSimulator
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     thermometers, lines = [], []
     for index, thermometer in enumerate(THERMOMETERS.of(config)):
         sim = await stack.enter_async_context(ThermometerSimulator(celsius=20.0 + index))

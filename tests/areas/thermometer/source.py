@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import aiohttp
 
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from tests.areas.thermometer.config import ThermometerConfig
 from tests.areas.thermometer.reading import TemperatureReading
@@ -14,8 +13,9 @@ KIND = "thermometer"
 
 
 class ThermometerSource:
-    def __init__(self, config: ThermometerConfig) -> None:
+    def __init__(self, config: ThermometerConfig, *, clock: Clock = system_clock) -> None:
         self.config = config
+        self._clock = clock
         self.key = SourceKey(KIND, config.name)
         self.staleness = config.staleness
 
@@ -32,7 +32,7 @@ class ThermometerSource:
                 except aiohttp.ClientError as exc:
                     raise SourceError("connection", str(exc)) from None
                 try:
-                    return TemperatureReading(time.time(), float(body["celsius"]))
+                    return TemperatureReading(self._clock(), float(body["celsius"]))
                 except (KeyError, TypeError, ValueError) as exc:
                     raise SourceError("payload", f"not a temperature: {exc}") from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.bluez.bluetooth import FakeBluetooth
 from gridwatch.sim.bluez.dbus_daemon import dbus_daemon_binary
 from gridwatch.sim.bluez.jkbms import JkPack
@@ -23,7 +24,9 @@ DEFAULT_PACKS = (
 )
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     if dbus_daemon_binary() is None:
         return config.model_copy(update={BATTERIES.key: None}), [
             "  batteries    dbus-daemon not installed (apt-get install dbus) — battery demo skipped"

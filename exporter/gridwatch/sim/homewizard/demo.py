@@ -7,6 +7,7 @@ import contextlib
 from pydantic import SecretStr
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.config import HomeWizardMeter
@@ -28,10 +29,14 @@ def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWiz
     )
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     meters, lines = [], []
     for index, meter in enumerate(METERS.of(config)):
-        sim = HomeWizardSimulator(SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1))
+        sim = HomeWizardSimulator(
+            SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1), clock=clock
+        )
         await sim.start()
         stack.push_async_callback(sim.close)
         meters.append(simulated_meter(meter, sim))

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.certs import (
     CertAuthority,
     device_identifier,
@@ -74,9 +75,14 @@ class HomeWizardSimulator(LoopbackService):
     """A HomeWizard P1 dongle on loopback. Use as ``async with HomeWizardSimulator() as sim``."""
 
     def __init__(
-        self, options: SimulatorOptions | None = None, *, ca: CertAuthority | None = None
+        self,
+        options: SimulatorOptions | None = None,
+        *,
+        ca: CertAuthority | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.options = opts = options or SimulatorOptions()
+        self._clock = clock
         if not ipaddress.ip_address(opts.host).is_loopback:  # a known token: never on a LAN
             raise ValueError(f"the simulator only binds loopback addresses, not {opts.host!r}")
         self.host = opts.host
@@ -176,7 +182,7 @@ class HomeWizardSimulator(LoopbackService):
     # -- model ----------------------------------------------------------------------------------
 
     def _now(self) -> dt.datetime:
-        return dt.datetime.now(self._tz)
+        return dt.datetime.fromtimestamp(self._clock(), self._tz)
 
     def _snapshot(self) -> None:
         """Take the next "telegram": what every endpoint serves until the next tick."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.inverter.device import InverterDevice, Scenario
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sources.inverter import INVERTERS
@@ -18,11 +19,18 @@ from gridwatch.sources.inverter.source import load_map
 OUTAGE = (120.0, 300.0)  # seconds after the demo starts
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     inverters, lines = [], []
     for index, inverter in enumerate(INVERTERS.of(config)):
         regmap = load_map(inverter)
-        device = InverterDevice(regmap, Scenario(outages=[OUTAGE]), serial=f"92B3240810{index:04d}")
+        device = InverterDevice(
+            regmap,
+            Scenario(start=clock(), outages=[OUTAGE]),
+            serial=f"92B3240810{index:04d}",
+            clock=clock,
+        )
         dongle = EybondDongleSimulator(device)
         await dongle.start()
         stack.push_async_callback(dongle.stop)

@@ -117,7 +117,7 @@ class InverterDevice:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.regmap = regmap
-        self.scenario = scenario or Scenario()
+        self.scenario = scenario or Scenario(start=clock())
         self.unit = unit
         self.serial = serial
         self.clock = clock

@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
 from gridwatch.sources.outages import OUTAGES
 
 CHANGE_EVERY = 300.0  # the made-up schedule moves every 5 minutes, so changes show in the demo
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     user_outages = OUTAGES.of(config)
     if user_outages is None:
         return config, []
-    sim = OutageOperatorSimulator(rotation=Rotation(CHANGE_EVERY))
+    sim = OutageOperatorSimulator(clock=clock, rotation=Rotation(CHANGE_EVERY))
     await sim.start()
     stack.push_async_callback(sim.close)
     outages = user_outages.model_copy(update={"url": sim.url})

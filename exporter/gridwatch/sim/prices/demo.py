@@ -6,16 +6,19 @@ from __future__ import annotations
 import contextlib
 
 from gridwatch.config import Config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.prices.simulator import PriceSimulator
 from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.prices import PRICES
 
 
-async def demo_part(config: Config, stack: contextlib.AsyncExitStack) -> tuple[Config, list[str]]:
+async def demo_part(
+    config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
+) -> tuple[Config, list[str]]:
     user_prices = PRICES.of(config)
     if user_prices is None:
         return config, []
-    sim = PriceSimulator()
+    sim = PriceSimulator(clock=clock)
     await sim.start()
     stack.push_async_callback(sim.close)
     prices = user_prices.model_copy(

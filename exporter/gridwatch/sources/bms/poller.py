@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 from aiobmsble import BMSConfig  # type: ignore[import-untyped]
 from aiobmsble.basebms import BaseBMS  # type: ignore[import-untyped]
 
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceError, SourceKey
 from gridwatch.sources.bms.config import BatteriesConfig, BatteryDevice
 from gridwatch.sources.bms.discovery import bms_class, find_device
@@ -27,8 +27,11 @@ INFO_KEYS = ("model", "hw_version", "sw_version", "fw_version", "manufacturer")
 
 
 class PackPoller:
-    def __init__(self, device: BatteryDevice, config: BatteriesConfig) -> None:
+    def __init__(
+        self, device: BatteryDevice, config: BatteriesConfig, clock: Clock = system_clock
+    ) -> None:
         self.device = device
+        self._clock = clock
         self.key = SourceKey(KIND, device.name)
         self._config = config
         self._bms: BaseBMS | None = None
@@ -49,7 +52,7 @@ class PackPoller:
                 logger_name=self.wire.logger_name,
             )
         sample = await self._bms.async_update()
-        received_at = time.time()
+        received_at = self._clock()
         if self._info is None:  # once per connection setup; without keep_alive it reconnects
             self._info = await self._device_info(self._bms)
         return check_plausible(from_sample(dict(sample), received_at, self.device.type, self._info))

@@ -89,7 +89,7 @@ class BatteryFleet:
         return packs
 
     def _add(self, device: BatteryDevice) -> None:
-        poller = PackPoller(device, self.config)
+        poller = PackPoller(device, self.config, self._store.now)
         self.packs[device.name] = poller
         # Staleness grows with the number of packs: a round waits for each one's timeout.
         for existing in self.packs.values():
@@ -148,7 +148,7 @@ class BatteryFleet:
         for device in self._combine(merged):
             if device.name not in self.packs:
                 self._add(device)
-        reading = ScanReading(time.time(), len(found), len(added))
+        reading = ScanReading(self._store.now(), len(found), len(added))
         ctx.success(self.key, reading, time.perf_counter() - started)
         return added
 

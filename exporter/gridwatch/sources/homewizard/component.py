@@ -11,6 +11,6 @@ from gridwatch.sources.homewizard.source import HomeWizardSource
 def component(runtime: Runtime) -> Component:
     meters = METERS.of(runtime.config)
     return Component(
-        sources=[HomeWizardSource(m, runtime.tz) for m in meters],
+        sources=[HomeWizardSource(m, runtime.tz, clock=runtime.store.now) for m in meters],
         builders=[HomeWizardFamilies(meters, runtime.store)] if meters else [],
     )

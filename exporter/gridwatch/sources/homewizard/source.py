@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from zoneinfo import ZoneInfo
 
 import aiohttp
 
 from gridwatch import __version__
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from gridwatch.sources.homewizard import push
 from gridwatch.sources.homewizard.client import HomeWizardClient
@@ -30,8 +30,11 @@ class HomeWizardSource:
     push_backoff_initial = 1.0
     push_backoff_max = 30.0
 
-    def __init__(self, meter: HomeWizardMeter, tz: ZoneInfo) -> None:
+    def __init__(
+        self, meter: HomeWizardMeter, tz: ZoneInfo, *, clock: Clock = system_clock
+    ) -> None:
         self.meter = meter
+        self._clock = clock
         self.key = SourceKey(KIND, meter.name)
         self.staleness = meter.staleness
         self.api = "v2" if meter.uses_v2 else "v1"
@@ -86,7 +89,7 @@ class HomeWizardSource:
     def _parse(self, payload: object, transport: str) -> P1Reading:
         try:
             return parse_measurement(
-                payload, api=self.api, received_at=time.time(), transport=transport, tz=self._tz
+                payload, api=self.api, received_at=self._clock(), transport=transport, tz=self._tz
             )
         except PayloadError as exc:
             raise SourceError("payload", f"malformed measurement: {exc}") from None

@@ -84,7 +84,9 @@ def component(runtime: Runtime) -> Component:
         runtime.store.observe(P1_KIND, on_p1)
         tasks.append(watch_p1_meters)
     return Component(
-        sources=[InverterSource(inv, on_poll=on_poll) for inv in inverters],
+        sources=[
+            InverterSource(inv, on_poll=on_poll, clock=runtime.store.now) for inv in inverters
+        ],
         builders=[InverterFamilies(inverters), GridFamilies(tracker)],
         tasks=tasks,
     )

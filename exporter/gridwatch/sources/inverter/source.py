@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
@@ -78,8 +78,10 @@ class InverterSource:
         regmap: RegisterMap | None = None,
         transport: Transport | None = None,
         on_poll: PollObserver | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.config = config
+        self._clock = clock
         self.key = SourceKey(KIND, config.name)
         self.staleness = config.staleness
         self.regmap = regmap or load_map(config)
@@ -113,7 +115,7 @@ class InverterSource:
 
     def _report(self, reading: InverterReading | None) -> None:
         if self._on_poll is not None:
-            self._on_poll(self.config.name, reading, time.time())
+            self._on_poll(self.config.name, reading, self._clock())
 
     async def _read(self) -> InverterReading:
         words: dict[int, int] = {}
@@ -152,7 +154,7 @@ class InverterSource:
                 "with your own map (docs/inverter.md, 'Choosing the model')",
             )
         return InverterReading(
-            received_at=time.time(),
+            received_at=self._clock(),
             model=self.regmap.model,
             values=decoded,
             battery_capacity_wh=self.config.battery_capacity_wh,
