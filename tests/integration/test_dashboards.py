@@ -44,8 +44,9 @@ from gridwatch.core.clock import Clock
 from gridwatch.dashboards import models
 from gridwatch.dashboards.walk import Query, queries, range_seconds, substitute
 from gridwatch.demo import PARTS, builtin_config
-from gridwatch.sim import homewizard_demo, inverter_demo
-from gridwatch.sim.homewizard import SimulatorOptions
+from gridwatch.sim.homewizard import demo as homewizard_demo
+from gridwatch.sim.homewizard.simulator import SimulatorOptions
+from gridwatch.sim.inverter import demo as inverter_demo
 from gridwatch.sources.prices.source import CET, PriceSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
