@@ -42,7 +42,7 @@ from gridwatch.sim.tuya.local import TuyaLocalSim
 from tests.integration.test_cli import free_port
 from tests.receiver_fakes import TOKEN, griddown
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 KILLS = 26  # ≥ 25, and even: the last alert is a grid-back
 CHATS = (42, -100200300)
