@@ -50,7 +50,11 @@ class VoltronicDevice:
 
     # The Eybond dongle simulator forwards what it receives through this (the Modbus device's
     # method name): the dongle carries ASCII the same way.
+    # The dongle hands over a whole payload; one without a CR (a Modbus frame) is answered with
+    # NAK, as the real unit behind a dongle did (issue 17: "RTU reply CRC 730d" was "(NAKss\r").
     def handle_rtu(self, request: bytes) -> bytes | None:
+        if not self.silent and not request.endswith(b"\r"):
+            return frame(NAK)
         return self.answer(request)
 
     def answer(self, request: bytes) -> bytes | None:
