@@ -76,6 +76,11 @@ class AsciiDriver:
         self._absent: set[str] = set()
 
     @property
+    def identity(self) -> list[Decoded]:
+        """Serial number and firmware as the unit reported them (after ``identify``)."""
+        return list(self._identity)
+
+    @property
     def commands_per_poll(self) -> int:
         return sum(1 for c, _d, _o in self.family.poll if c not in self._absent)
 
