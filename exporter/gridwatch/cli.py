@@ -12,6 +12,7 @@ from pathlib import Path
 from gridwatch import __version__
 from gridwatch.config import ConfigError, load_config
 from gridwatch.core.startup import StartupError
+from gridwatch.sim.inverter.families import DEMO_FAMILIES
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,7 +63,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gridwatch import demo
 
     _setup_logging(args.log_level or "info")
-    return asyncio.run(demo.main(args.config, port=args.port, prometheus=args.prometheus))
+    return asyncio.run(
+        demo.main(args.config, port=args.port, prometheus=args.prometheus, inverter=args.inverter)
+    )
 
 
 def _cmd_pair(args: argparse.Namespace) -> int:
@@ -154,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="prometheus",
         action="store_false",
         help="do not start Prometheus, Alertmanager or Grafana even if they are installed",
+    )
+    demo.add_argument(
+        "--inverter",
+        choices=sorted(DEMO_FAMILIES),
+        default=None,
+        help="simulate this inverter family instead of the config's (default: as configured)",
     )
     demo.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     demo.set_defaults(func=_cmd_demo)
