@@ -85,8 +85,11 @@ async def test_grid_loss_and_return_drive_grid_up(tmp_path: Path, family: str) -
         simulated(device, "serial") as where,
         inverter_exporters(tmp_path, timeout="0.5s") as start,
     ):
-        gw = await start(protocol=family, **where)
-        await gw.wait_for("grid up", lambda s: grid(s) == 1)
+        gw = await start(protocol=family, battery_capacity_wh=5120, **where)
+        s = await gw.wait_for("grid up", lambda s: grid(s) == 1)
+        # What the bot's /status and /battery and the outage runtime read, as for an SMG-II.
+        for name in ("battery_power_watts", "pv_total_power_watts", "output_power_watts"):
+            assert value(s, f"gridwatch_inverter_{name}", inverter="smg") is not None, name
         device.grid_override = False
         s = await gw.wait_for("grid down", lambda s: grid(s) == 0)
         assert value(s, "gridwatch_inverter_mains_voltage_volts", inverter="smg") == 0
