@@ -281,9 +281,9 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
             f"exporter: {{listen_address: 127.0.0.1, port: {port}}}\n"
             "inverters:\n"
             f"  - {{name: axpert, protocol: pi30, transport: serial, device: {pi30_line.path},"
-            " interval: 0.2s, timeout: 2s}\n"
+            " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
             f"  - {{name: lv5048, protocol: pi18, transport: serial, device: {pi18_line.path},"
-            " interval: 0.2s, timeout: 2s}\n"
+            " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
         )
         pi30_dev.replay, pi18_dev.replay = pi30_steps[0][1], pi18_steps[0][1]
         proc = await gridwatch("run", "-c", str(config))

@@ -58,7 +58,9 @@ class AsciiInverterSource:
         self.key = SourceKey(KIND, config.name)
         self.staleness = config.staleness
         self.link = link or make_link(config)
-        self.driver = AsciiDriver(FAMILIES[config.protocol], config.name)
+        self.driver = AsciiDriver(
+            FAMILIES[config.protocol], config.name, config.settings_every_polls
+        )
         self._on_poll = on_poll
         self._clock = clock
 

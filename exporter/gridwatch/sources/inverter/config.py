@@ -43,6 +43,7 @@ class InverterConfig(Strict):
     interval: Duration = 10.0
     timeout: Duration = 5.0  # per request
     retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
+    settings_every_polls: int = Field(default=30, ge=1, le=10000)  # pi30/pi18: QPIRI/PIRI
     stale_after: Duration | None = None
     battery_capacity_wh: float | None = Field(default=None, gt=0)  # for runtime estimates
 

@@ -75,7 +75,8 @@ def _value(f: Field, text: str, command: str) -> Decoded:
         return Decoded(spec, 0, text=text)
     if f.syntax == "letter":
         raw = f.letters.find(text)
-        return Decoded(spec, raw if raw >= 0 else 0xFF, value=float(raw))
+        raw = raw if raw >= 0 else 0xFF  # a letter the table lacks: state "unknown"
+        return Decoded(spec, raw, value=float(raw))
     if f.syntax == "bits":
         # Character i is bit i (QPIWS: a0 first); the raw value keeps only what the map names.
         raw = sum(1 << i for i, c in enumerate(text[:32]) if c == "1")
