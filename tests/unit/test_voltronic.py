@@ -77,6 +77,14 @@ def test_a_reply_that_passes_its_crc_can_still_be_garbage() -> None:
     assert bad.value.reason == "payload"
 
 
+def test_line_noise_before_the_reply_is_skipped_but_the_crc_still_decides() -> None:
+    frame = voltronic.request("(B")
+    assert voltronic.reply_text(b"\xff\x00" + frame, "QMOD") == "(B"
+    with pytest.raises(SourceError) as bad:
+        voltronic.reply_text(b"\xff" + frame[:-2] + b"\x00\r", "QMOD")
+    assert bad.value.reason == "crc"
+
+
 def test_modbus_bytes_that_are_voltronic_are_named() -> None:
     assert voltronic.sniff(b"(NAKss\r") == "the inverter answered in PI30 ASCII; set protocol: pi30"
     assert voltronic.sniff(bytes.fromhex("0103020003f845")) is None

@@ -67,6 +67,9 @@ def reply_text(frame: bytes, command: str) -> str:
     """
     if not frame.endswith(b"\r"):
         raise SourceError("protocol", f"reply to {command} does not end in CR: {frame[:24]!r}")
+    starts = [i for i in (frame.find(b"("), frame.find(b"^")) if i >= 0]
+    if starts and min(starts) > 0:
+        frame = frame[min(starts) :]  # line noise (a cable plugged in mid-byte) before the reply
     if len(frame) < 4:
         raise SourceError("protocol", f"reply to {command} too short: {frame!r}")
     body, got = frame[:-3], frame[-3:-1]
