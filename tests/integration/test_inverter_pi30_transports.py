@@ -4,6 +4,7 @@ down with the right reason, then recovery when the unit behaves again."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,12 +15,12 @@ import pytest
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
-from gridwatch.sim.inverter.voltronic import VoltronicDevice
+from gridwatch.sim.inverter.voltronic import VoltronicDevice, frame
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import Samples, value
 from tests.integration.inverter_harness import errors, inverter_exporters, soc, up
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 
 @contextlib.asynccontextmanager
@@ -136,3 +137,26 @@ async def test_pi30_configured_in_front_of_a_modbus_unit_is_down_with_timeout(
         )
         s = await gw.wait_for("down", lambda s: up(s) == 0 and errors(s, "timeout") >= 1)
         assert soc(s) is None
+
+
+async def test_a_transparent_bridge_to_a_pi30_unit_says_so(tmp_path: Path) -> None:
+    """RTU over TCP to a bridge whose PI30 unit answers every Modbus frame with (NAK."""
+
+    async def unit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while await reader.read(64):
+                writer.write(frame(b"(NAK"))
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(unit, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with inverter_exporters(tmp_path, timeout="0.5s") as start:
+            gw = await start(transport="rtu_over_tcp", host="127.0.0.1", port=port)
+            await gw.wait_for("protocol error", lambda s: errors(s, "protocol") >= 1)
+            _status, page, _ = await gw.get("/")
+            assert "the inverter answered in PI30 ASCII; set protocol: pi30" in page
+    finally:
+        server.close()
+        await server.wait_closed()
