@@ -17,6 +17,7 @@ from typing import Any
 
 from bench import (
     alert_latency,
+    ascii_reads,
     idle_cost,
     inverter_reads,
     outbox_durability,
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "idle_cost": idle_cost.run,
     "steady_state": steady_state.run,
     "inverter_reads": inverter_reads.run,
+    "ascii_reads": ascii_reads.run,
     "outbox_durability": outbox_durability.run,
     "alert_latency": alert_latency.run,
 }

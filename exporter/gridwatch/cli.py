@@ -1,4 +1,5 @@
-"""Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms."""
+"""Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms |
+scan-inverter."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from gridwatch import __version__
 from gridwatch.config import ConfigError, load_config
 from gridwatch.core.startup import StartupError
+from gridwatch.sim.inverter.families import DEMO_FAMILIES
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -61,7 +63,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gridwatch import demo
 
     _setup_logging(args.log_level or "info")
-    return asyncio.run(demo.main(args.config, port=args.port, prometheus=args.prometheus))
+    return asyncio.run(
+        demo.main(args.config, port=args.port, prometheus=args.prometheus, inverter=args.inverter)
+    )
 
 
 def _cmd_pair(args: argparse.Namespace) -> int:
@@ -110,6 +114,18 @@ def _cmd_scan_bms(args: argparse.Namespace) -> int:
     return scan_bms(duration, adapter, args.save, devices_file)
 
 
+def _cmd_scan_inverter(args: argparse.Namespace) -> int:
+    from gridwatch.sources.inverter.scan_cli import scan_inverter
+
+    return scan_inverter(
+        args.target,
+        dongle=args.dongle,
+        timeout=args.timeout,
+        listen_port=args.listen_port,
+        all_=args.all,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridwatch", description="Watch a home's electricity: Prometheus exporter and tools."
@@ -142,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not start Prometheus, Alertmanager or Grafana even if they are installed",
     )
+    demo.add_argument(
+        "--inverter",
+        choices=sorted(DEMO_FAMILIES),
+        default=None,
+        help="simulate this inverter family instead of the config's (default: as configured)",
+    )
     demo.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     demo.set_defaults(func=_cmd_demo)
 
@@ -169,6 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--devices-file", type=Path, default=None, help="devices file (default bms-devices.yml)"
     )
     scan.set_defaults(func=_cmd_scan_bms)
+
+    inv = sub.add_parser(
+        "scan-inverter",
+        help="find which protocol an inverter speaks (read-only queries) and print its config",
+    )
+    inv.add_argument(
+        "target", help="/dev/ttyUSB0, /dev/hidraw0, host:port, or the dongle's address (--dongle)"
+    )
+    inv.add_argument("--dongle", action="store_true", help="target is an Eybond/SmartESS dongle")
+    inv.add_argument("--listen-port", type=int, default=8899, help="dongle connects back here")
+    inv.add_argument("--timeout", type=float, default=2.0, help="seconds per query (default 2)")
+    inv.add_argument(
+        "--all", action="store_true", help="try every protocol, not only until one answers"
+    )
+    inv.set_defaults(func=_cmd_scan_inverter)
     return parser
 
 

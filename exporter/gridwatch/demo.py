@@ -51,12 +51,15 @@ async def main(
     port: int | None,
     prometheus: bool,
     clock: Clock = system_clock,
+    inverter: str | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM/SIGHUP. ``clock`` is the simulators' and the exporter's "now"
     (tests pick an instant; Prometheus and the receiver keep the machine's time)."""
     # Signals first: a Ctrl-C, hang-up or SIGTERM during start-up stops what has started so far.
     with StopSignals() as stop:
-        await _run(config_path, port=port, prometheus=prometheus, stop=stop, clock=clock)
+        await _run(
+            config_path, port=port, prometheus=prometheus, stop=stop, clock=clock, inverter=inverter
+        )
     return 0
 
 
@@ -67,8 +70,13 @@ async def _run(
     prometheus: bool,
     stop: StopSignals,
     clock: Clock,
+    inverter: str | None = None,
 ) -> None:
     base = load_config(config_path) if config_path else builtin_config()
+    if inverter is not None:
+        from gridwatch.sim.inverter.demo import with_family  # noqa: PLC0415 (the area's part)
+
+        base = with_family(base, inverter)
     async with contextlib.AsyncExitStack() as stack:
         config = base
         device_lines: list[str] = []

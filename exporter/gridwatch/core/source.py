@@ -25,6 +25,7 @@ REASONS = frozenset(
         "internal",
         "crc",  # a frame whose checksum does not match
         "modbus_exception",  # the device answered with a Modbus exception response
+        "nak",  # the device refused a command it does not support (Voltronic "(NAK")
         "bad_model",  # the configured register map reads nonsense from this device
         "no_bluetooth",  # no D-Bus system bus or no BlueZ service
         "no_adapter",  # BlueZ runs but has no (powered) adapter

@@ -1,4 +1,6 @@
-"""Demo part: every configured inverter becomes a simulated SMG-II behind an Eybond dongle.
+"""Demo part: every configured inverter becomes a simulated unit of its family (an SMG-II on
+Modbus, a PI30 or PI18 Voltronic unit) behind an Eybond dongle, or, for a PI30/PI18 configured on
+``serial``/``hid``, on a pseudo-terminal standing in for that port.
 
 The dongle simulator listens for the UDP wake-up on a free loopback port and connects back to
 gridwatch's listener, so the demo runs the same code path as a real Wi-Fi dongle. The scenario
@@ -8,12 +10,17 @@ takes the grid away two minutes after the start for three minutes, so the grid s
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
+from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.device import InverterDevice, Scenario
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
+from gridwatch.sim.inverter.families import DEMO_FAMILIES
+from gridwatch.sim.inverter.voltronic import VoltronicDevice
 from gridwatch.sources.inverter import INVERTERS
+from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.source import load_map
 
 OUTAGE = (120.0, 300.0)  # seconds after the demo starts
@@ -24,6 +31,11 @@ async def demo_part(
 ) -> tuple[Config, list[str]]:
     inverters, lines = [], []
     for index, inverter in enumerate(INVERTERS.of(config)):
+        if inverter.protocol != "modbus":
+            simulated, line = await _voltronic(inverter, index, stack, clock)
+            inverters.append(simulated)
+            lines.append(line)
+            continue
         regmap = load_map(inverter)
         device = InverterDevice(
             regmap,
@@ -54,3 +66,51 @@ async def demo_part(
             f"{OUTAGE[0]:.0f}–{OUTAGE[1]:.0f} s after start"
         )
     return config.model_copy(update={INVERTERS.key: inverters}), lines
+
+
+def with_family(config: Config, family: str) -> Config:
+    """The config with every inverter switched to ``family`` (`gridwatch demo --inverter`)."""
+    keys = DEMO_FAMILIES[family]
+    inverters = []
+    for inverter in INVERTERS.of(config):
+        data: dict[str, Any] = inverter.model_dump(exclude_unset=True)
+        if keys.get("protocol", "modbus") != "modbus":
+            data.pop("model", None)
+            data.pop("model_file", None)
+        inverters.append(InverterConfig.model_validate({**data, **keys}))
+    return config.model_copy(update={INVERTERS.key: inverters})
+
+
+async def _voltronic(
+    inverter: InverterConfig, index: int, stack: contextlib.AsyncExitStack, clock: Clock
+) -> tuple[InverterConfig, str]:
+    device = VoltronicDevice(
+        inverter.protocol,
+        Scenario(start=clock(), outages=[OUTAGE]),
+        max_model=inverter.protocol == "pi30",
+        serial=f"9293333{index:06d}",
+        clock=clock,
+    )
+    outage = f"grid drops {OUTAGE[0]:.0f}–{OUTAGE[1]:.0f} s after start"
+    name = inverter.protocol.upper()
+    if inverter.transport in {"serial", "hid"}:
+        line = AsciiLineSimulator(device, hid=inverter.transport == "hid")
+        await line.start()
+        stack.push_async_callback(line.stop)
+        update: dict[str, Any] = {"device": line.path}
+        where = f"on {line.path} ({inverter.transport})"
+    else:
+        dongle = EybondDongleSimulator(device)
+        await dongle.start()
+        stack.push_async_callback(dongle.stop)
+        update = {
+            "transport": "eybond",
+            "host": "127.0.0.1",
+            "dongle_port": dongle.udp_port,
+            "listen_host": "127.0.0.1",
+            "listen_port": 0,
+            "advertise_host": "127.0.0.1",
+        }
+        where = f"behind an Eybond dongle, UDP wake-up on 127.0.0.1:{dongle.udp_port}"
+    text = f"  inverter {inverter.name!r} (simulated {name} unit {where}); {outage}"
+    return inverter.model_copy(update=update), text

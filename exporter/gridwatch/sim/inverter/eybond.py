@@ -14,6 +14,7 @@ import contextlib
 import re
 
 from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.voltronic import VoltronicDevice
 from gridwatch.sources.inverter import eybond_frame
 from gridwatch.sources.inverter.rtu import FrameError
 
@@ -43,7 +44,7 @@ class _Udp(asyncio.DatagramProtocol):
 class EybondDongleSimulator:
     def __init__(
         self,
-        device: InverterDevice,
+        device: InverterDevice | VoltronicDevice,  # Modbus RTU or Voltronic ASCII inside
         *,
         host: str = "127.0.0.1",
         udp_port: int = 0,

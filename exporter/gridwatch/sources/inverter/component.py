@@ -6,15 +6,16 @@ import asyncio
 import logging
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.source import SourceKey
+from gridwatch.core.source import Source, SourceKey
 from gridwatch.energy.grid import GridTracker
 from gridwatch.energy.grid_metrics import GridFamilies
 from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.reading import P1Reading
 from gridwatch.sources.inverter import GRID, INVERTERS
+from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.metrics import InverterFamilies
 from gridwatch.sources.inverter.reading import InverterReading
-from gridwatch.sources.inverter.source import KIND, InverterSource
+from gridwatch.sources.inverter.source import KIND, InverterSource, PollObserver
 
 P1_KIND = "homewizard"
 P1_WATCH_SECONDS = 1.0
@@ -29,6 +30,16 @@ def p1_mains_present(reading: P1Reading, min_voltage: float) -> bool | None:
     if not volts:
         return None  # this meter does not report voltages: it cannot tell
     return max(volts) >= min_voltage
+
+
+def source_for(inv: InverterConfig, on_poll: PollObserver, runtime: Runtime) -> Source:
+    """The inverter's protocol picks its source; both give the same readings."""
+    if inv.protocol == "modbus":
+        return InverterSource(inv, on_poll=on_poll, clock=runtime.store.now)
+    # Imported only when an ASCII inverter is configured (as the area's imports stay lazy).
+    from gridwatch.sources.inverter.ascii_source import AsciiInverterSource  # noqa: PLC0415
+
+    return AsciiInverterSource(inv, on_poll=on_poll, clock=runtime.store.now)
 
 
 def component(runtime: Runtime) -> Component:
@@ -84,9 +95,7 @@ def component(runtime: Runtime) -> Component:
         runtime.store.observe(P1_KIND, on_p1)
         tasks.append(watch_p1_meters)
     return Component(
-        sources=[
-            InverterSource(inv, on_poll=on_poll, clock=runtime.store.now) for inv in inverters
-        ],
+        sources=[source_for(inv, on_poll, runtime) for inv in inverters],
         builders=[InverterFamilies(inverters), GridFamilies(tracker)],
         tasks=tasks,
     )

@@ -10,7 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from gridwatch.config_types import Duration, Strict, relative_to_config
 from gridwatch.sources.inverter.regmap import MapError, load_file, load_shipped
 
-Transport = Literal["serial", "tcp", "rtu_over_tcp", "eybond"]
+Transport = Literal["serial", "tcp", "rtu_over_tcp", "eybond", "hid"]
+Protocol = Literal["modbus", "pi30", "pi18"]
+ASCII_TRANSPORTS = {"serial", "hid", "eybond"}
 
 
 class InverterConfig(Strict):
@@ -18,13 +20,14 @@ class InverterConfig(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     transport: Transport
+    protocol: Protocol = "modbus"  # modbus (register maps) | pi30 | pi18 (Voltronic ASCII)
     model: str = "smg_ii"  # a shipped map in sources/inverter/models/
     model_file: Path | None = None  # your own map (YAML); replaces model
     unit: int = Field(default=1, ge=0, le=255)  # Modbus device address (SMG-II: 1)
     function: Literal[3, 4] | None = None  # read function; default: the map's
     # serial
     device: str | None = None  # /dev/ttyUSB0, /dev/serial/by-id/…
-    baudrate: int = Field(default=9600, gt=0)
+    baudrate: int | None = Field(default=None, gt=0)  # default: 9600 Modbus, 2400 ASCII
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
     # tcp, rtu_over_tcp: the gateway; eybond: the dongle
@@ -40,6 +43,7 @@ class InverterConfig(Strict):
     interval: Duration = 10.0
     timeout: Duration = 5.0  # per request
     retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
+    settings_every_polls: int = Field(default=30, ge=1, le=10000)  # pi30/pi18: QPIRI/PIRI
     stale_after: Duration | None = None
     battery_capacity_wh: float | None = Field(default=None, gt=0)  # for runtime estimates
 
@@ -66,22 +70,42 @@ class InverterConfig(Strict):
 
     @model_validator(mode="after")
     def _transport_keys(self) -> InverterConfig:
+        if self.protocol != "modbus":
+            if self.transport not in ASCII_TRANSPORTS:
+                raise ValueError(
+                    f"protocol {self.protocol} runs over transport serial, hid or eybond, "
+                    f"not {self.transport}"
+                )
+            if "model" in self.model_fields_set or self.model_file is not None:
+                raise ValueError("model and model_file are for protocol modbus (register maps)")
+        elif self.transport == "hid":
+            raise ValueError(
+                "transport hid (USB) carries the ASCII protocols: set protocol: pi30 or pi18"
+            )
         if "model" in self.model_fields_set and self.model_file is not None:
             raise ValueError("set either model or model_file, not both")
-        if self.transport == "serial":
+        if self.transport in {"serial", "hid"}:
             if not self.device:
-                raise ValueError("transport serial needs device (e.g. /dev/ttyUSB0)")
+                example = "/dev/hidraw0" if self.transport == "hid" else "/dev/ttyUSB0"
+                raise ValueError(f"transport {self.transport} needs device (e.g. {example})")
             if self.host is not None:
-                raise ValueError("host is for tcp, rtu_over_tcp and eybond, not serial")
+                raise ValueError(f"host is for tcp, rtu_over_tcp and eybond, not {self.transport}")
         else:
             if not self.host:
                 what = "the dongle's address" if self.transport == "eybond" else "the gateway"
                 raise ValueError(f"transport {self.transport} needs host ({what})")
             if self.device is not None:
-                raise ValueError("device is for transport serial only")
+                raise ValueError("device is for transports serial and hid only")
         if self.transport == "eybond" and self.port is not None:
             raise ValueError("eybond uses dongle_port (UDP wake-up) and listen_port, not port")
         return self
+
+    @property
+    def line_baudrate(self) -> int:
+        """RS232 speed: Voltronic units talk at 2400 baud, the SMG-II's Modbus port at 9600."""
+        if self.baudrate is not None:
+            return self.baudrate
+        return 9600 if self.protocol == "modbus" else 2400
 
     @property
     def staleness(self) -> float:

@@ -25,7 +25,7 @@ from gridwatch.sources.inverter.regmap import ROLE_LABEL, Decoded
 from gridwatch.sources.inverter.source import KIND
 
 JOULES_PER_KWH = 3.6e6
-SRC = "read from the inverter over Modbus"
+SRC = "read from the inverter"
 INV = ("inverter",)
 
 # role → (metric name, help, factor from the register's unit to the metric's base unit)
@@ -150,6 +150,8 @@ class _Families:
         info = {"model": reading.model}
         if reading.serial_number:
             info["serial_number"] = reading.serial_number
+        if (firmware := reading.first("firmware")) is not None and firmware.text:
+            info["firmware"] = firmware.text
         self.info.add_metric([name], info)
         strings: list[float] = []
         has_total = False

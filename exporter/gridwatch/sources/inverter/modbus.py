@@ -19,6 +19,7 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.framer import FramerType
 
 from gridwatch.core.source import SourceError
+from gridwatch.sources.inverter.protocols.voltronic import sniff
 from gridwatch.sources.inverter.rtu import (
     EXCEPTION_BIT,
     EXCEPTION_NAMES,
@@ -206,6 +207,8 @@ class PymodbusTransport:
         if self.s.framing == "tcp":
             return None if self._not_mbap is None else FrameError("protocol", self._not_mbap)
         data = bytes(self._received)
+        if (other := sniff(data)) is not None:
+            return FrameError("protocol", other)
         size = response_length(data)
         if size is None or len(data) < size:
             return None  # nothing, or an incomplete reply: a timeout

@@ -52,6 +52,7 @@ Role = Literal[
     "fault_code",
     "energy",
     "serial_number",
+    "firmware",
     "rated_power",
     "status",
     "setting",
@@ -113,8 +114,8 @@ class RegisterSpec(Strict):
             raise ValueError("operating_mode must be an enum")
         if self.metric in {"faults", "warnings"} and kind != "flags":
             raise ValueError(f"{self.metric} must be bit flags")
-        if self.metric == "serial_number" and kind != "string":
-            raise ValueError("serial_number must be a string register")
+        if self.metric in {"serial_number", "firmware"} and kind != "string":
+            raise ValueError(f"{self.metric} must be a string register")
         return self
 
     @property

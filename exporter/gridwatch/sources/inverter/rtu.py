@@ -11,6 +11,8 @@ import struct
 
 from pymodbus.framer.rtu import FramerRTU
 
+from gridwatch.sources.inverter.protocols.voltronic import sniff
+
 READ_HOLDING = 0x03
 READ_INPUT = 0x04
 EXCEPTION_BIT = 0x80
@@ -68,6 +70,8 @@ def response_length(head: bytes) -> int | None:
 
 def parse_read_response(frame: bytes, unit: int, function: int, count: int) -> list[int]:
     """The registers of a read reply, after checking CRC, unit, function, exception and length."""
+    if (other := sniff(frame)) is not None:
+        raise FrameError("protocol", other)  # not a CRC error: another protocol answered
     if len(frame) < 5:
         raise FrameError("protocol", f"RTU reply of {len(frame)} bytes is too short")
     if not crc_ok(frame):

@@ -53,13 +53,15 @@ def make_transport(config: InverterConfig, regmap: RegisterMap) -> Transport:
                 idle_timeout=30.0,
             )
         )
+    if config.transport == "hid":
+        raise ValueError("USB HID carries the ASCII protocols only")  # refused by the config
     return PymodbusTransport(
         ModbusSettings(
             framing=config.transport,
             host=config.host,
             port=config.port or 502,
             device=config.device,
-            baudrate=config.baudrate,
+            baudrate=config.line_baudrate,
             parity=config.parity,
             stopbits=config.stopbits,
             unit=config.unit,

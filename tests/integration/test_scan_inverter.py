@@ -1,0 +1,77 @@
+"""`gridwatch scan-inverter` as a user runs it, against simulated PI30, PI18 and SMG-II units."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.serial import SerialInverterSimulator
+from gridwatch.sim.inverter.voltronic import VoltronicDevice
+from gridwatch.sources.inverter.regmap import load_shipped
+from gridwatch.sources.inverter.scan import PROBES, Target, scan
+from tests.integration.test_cli import gridwatch
+
+pytestmark = pytest.mark.integration
+
+
+async def scan_output(*args: str) -> tuple[int, str]:
+    proc = await gridwatch("scan-inverter", "--timeout", "0.5", *args)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    assert b"Traceback" not in stderr, stderr.decode()
+    assert proc.returncode is not None
+    return proc.returncode, stdout.decode()
+
+
+async def test_scan_finds_a_pi30_unit_on_a_serial_port() -> None:
+    device = VoltronicDevice("pi30", serial="9293333010501")
+    async with AsciiLineSimulator(device) as line:
+        code, out = await scan_output(line.path)
+    assert code == 0, out
+    assert (
+        "pi30        answered: PI30 — protocol PI30, serial 9293333010501, firmware 00072.70" in out
+    )
+    assert "protocol: pi30\n    transport: serial\n    device: " + line.path in out
+    # Read-only: identification queries only, never a setter.
+    assert device.requests == ["QPI", "QID", "QVFW"]
+
+
+async def test_scan_finds_a_pi18_unit_after_pi30_is_refused() -> None:
+    async with AsciiLineSimulator(VoltronicDevice("pi18", serial="96132209100190")) as line:
+        code, out = await scan_output(line.path)
+    assert code == 0, out
+    assert "pi30        no (nak" in out
+    assert "answered: PI18 — protocol PI18, serial 96132209100190" in out
+    assert "protocol: pi18" in out
+
+
+async def test_scan_over_hid_in_process() -> None:
+    async with AsciiLineSimulator(VoltronicDevice("pi30"), hid=True) as line:
+        attempts = await scan(Target("hid", line.path, 0.5))
+        assert line.unpadded == 0
+    found = attempts[-1].found
+    assert found is not None and found.config == {
+        "protocol": "pi30",
+        "transport": "hid",
+        "device": line.path,
+    }
+
+
+async def test_scan_finds_a_modbus_smg_and_nothing_at_all() -> None:
+    device = InverterDevice(load_shipped("smg_ii"), serial="92B32408100363")
+    async with SerialInverterSimulator(device) as line:
+        code, out = await scan_output(line.path)
+        assert code == 0, out
+        assert "modbus_smg  answered: Modbus RTU (SMG-II family) — serial 92B32408100363" in out
+        assert "protocol: modbus" in out
+        line.silent = True
+        code, out = await scan_output(line.path)
+    assert code == 1
+    assert "Nothing answered" in out
+
+
+def test_every_probe_names_its_targets() -> None:
+    assert [p.name for p in PROBES][:3] == ["pi30", "pi18", "modbus_smg"]
+    assert all(p.kinds for p in PROBES)
