@@ -15,6 +15,7 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
+from prometheus_client.samples import Sample
 
 from gridwatch.core.families.common import non_empty
 from gridwatch.core.source import SourceKey
@@ -70,6 +71,11 @@ _GAUGES: dict[str, tuple[str, str, float]] = {
     "temperature": ("temperature_celsius", "Temperature per sensor", 1),
     "fault_code": ("fault_code", "Current fault code (0 = none; meaning per the map)", 1),
     "rated_power": ("rated_power_watts", "Rated output power", 1),
+    "grid_connected": (
+        "grid_connected",
+        "Grid relay closed as the inverter reports it (1 on-grid, 0 off-grid)",
+        1,
+    ),
 }
 
 
@@ -108,6 +114,12 @@ class _Families:
             f"Energy counter kept by the inverter per flow (pv, load, …), {SRC}.",
             labels=[*INV, "flow"],
         )
+        self.energy_today = _gauge(
+            "energy_today_joules",
+            f"Energy per flow since local midnight, as the inverter counts it (resets daily), "
+            f"{SRC}.",
+            (*INV, "flow"),
+        )
         self.setting = _gauge(
             "setting", f"Setting register value (in the map's unit), {SRC}.", (*INV, "setting")
         )
@@ -139,6 +151,7 @@ class _Families:
             self.fault,
             self.warning,
             self.energy,
+            self.energy_today,
             self.setting,
             self.setting_state,
             self.status,
@@ -158,7 +171,11 @@ class _Families:
             if role in _GAUGES and d.value is not None:
                 factor = _GAUGES[role][2]
                 labels = [name, d.spec.label or ""] if role in ROLE_LABEL else [name]
-                self.gauges[role].add_metric(labels, d.value * factor)
+                family = self.gauges[role]
+                if d.spec.phase is None:
+                    family.add_metric(labels, d.value * factor)
+                else:
+                    _add_phase(family, labels, d.spec.phase, d.value * factor)
                 if role == "pv_power":
                     strings.append(d.value)
             elif role == "pv_total_power" and d.value is not None:
@@ -174,6 +191,9 @@ class _Families:
             elif role == "energy" and d.value is not None and d.spec.label is not None:
                 factor = JOULES_PER_KWH if d.spec.unit.lower() == "kwh" else 1.0
                 self.energy.add_metric([name, d.spec.label], d.value * factor)
+            elif role == "energy_today" and d.value is not None and d.spec.label is not None:
+                factor = JOULES_PER_KWH if d.spec.unit.lower() == "kwh" else 1.0
+                self.energy_today.add_metric([name, d.spec.label], d.value * factor)
             elif role == "setting":
                 if d.value is not None:
                     self.setting.add_metric([name, d.spec.name], d.value)
@@ -197,6 +217,16 @@ class _Families:
             if state == "unknown" and current != "unknown":
                 continue
             family.add_metric([*labels, state], 1.0 if state == current else 0.0)
+
+
+def _add_phase(family: GaugeMetricFamily, labels: list[str], phase: str, value: float) -> None:
+    """A per-phase sample of a family whose totals carry no ``phase`` label.
+
+    Three-phase units add ``phase`` to the same names single-phase units use, so a dashboard
+    selects totals with ``{phase=""}`` and phases with ``{phase!=""}`` for any inverter.
+    """
+    names = dict(zip(family._labelnames, labels, strict=True))
+    family.samples.append(Sample(family.name, {**names, "phase": phase}, value))
 
 
 class InverterFamilies:

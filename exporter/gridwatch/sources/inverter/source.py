@@ -20,6 +20,7 @@ from gridwatch.sources.inverter.regmap import (
     looks_like_nonsense,
     shipped_models,
 )
+from gridwatch.sources.inverter.solarman import SolarmanSettings, SolarmanTransport
 from gridwatch.sources.inverter.transport import ILLEGAL_ADDRESS, ModbusExceptionError, Transport
 
 KIND = "inverter"
@@ -51,6 +52,19 @@ def make_transport(config: InverterConfig, regmap: RegisterMap) -> Transport:
                 # Reused across polls; after 30 s of silence a dongle may no longer answer on
                 # it, so a longer pause starts with a fresh handshake (as easunpy does).
                 idle_timeout=30.0,
+            )
+        )
+    if config.transport == "solarman":
+        assert config.host is not None and config.logger_serial is not None
+        return SolarmanTransport(
+            SolarmanSettings(
+                host=config.host,
+                logger_serial=config.logger_serial,
+                port=config.port or 8899,
+                unit=config.unit,
+                function=function,
+                timeout=config.timeout,
+                connect_timeout=config.connect_timeout,
             )
         )
     return PymodbusTransport(
@@ -93,7 +107,9 @@ class InverterSource:
     def poll_timeout(self) -> float:
         """Overall limit of one poll: every request may use its own timeout, plus the handshake."""
         attempts = 1 + (self.config.retries if self.config.transport != "eybond" else 0)
-        handshake = self.config.connect_timeout if self.config.transport == "eybond" else 0.0
+        handshake = (
+            self.config.connect_timeout if self.config.transport in {"eybond", "solarman"} else 0.0
+        )
         return self.config.timeout * attempts * len(self.regmap.ranges) + handshake + 1.0
 
     async def run(self, ctx: SourceContext) -> None:
