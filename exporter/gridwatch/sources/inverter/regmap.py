@@ -172,9 +172,11 @@ class MapSpec(Strict):
                 # Two registers feeding one series would make the scrape carry duplicates.
                 key = (reg.metric, reg.label, reg.phase)
                 if key in series:
+                    label = f" {ROLE_LABEL[reg.metric]} {reg.label}" if reg.label else ""
+                    phase = f" phase {reg.phase}" if reg.phase else ""
                     raise ValueError(
-                        f"register {reg.name!r}: another register already feeds {reg.metric}"
-                        + "".join(f" {v}" for v in key[1:] if v)
+                        f"register {reg.name!r}: another register already feeds "
+                        f"{reg.metric}{label}{phase}"
                     )
                 series.add(key)
             if max(reg.addresses) >= 65536 or reg.address + reg.width > 65536:
