@@ -67,9 +67,9 @@ async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     assert inv(s, "output_power_watts") is not None  # the total: no phase label
     three_phase = logger.device.regmap.model == "deye_sg0xlp3"
     for phase in ("l1", "l2", "l3"):
-        got = inv(s, "mains_voltage_volts", phase=phase)
+        got = inv(s, "mains_phase_voltage_volts", phase=phase)
         assert (got is not None) == three_phase
-        assert (inv(s, "output_power_watts", phase=phase) is not None) == three_phase
+        assert (inv(s, "output_phase_power_watts", phase=phase) is not None) == three_phase
     assert (inv(s, "mains_voltage_volts") is not None) != three_phase
     info = [labels for n, labels in s if n == "gridwatch_inverter_info"]
     assert ("serial_number", "2306241234") in info[0]

@@ -15,14 +15,13 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
-from prometheus_client.samples import Sample
 
 from gridwatch.core.families.common import non_empty
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.reading import InverterReading
-from gridwatch.sources.inverter.regmap import ROLE_LABEL, Decoded
+from gridwatch.sources.inverter.regmap import PHASE_ROLES, ROLE_LABEL, Decoded
 from gridwatch.sources.inverter.source import KIND
 
 JOULES_PER_KWH = 3.6e6
@@ -89,6 +88,15 @@ class _Families:
         for role, (name, doc, _factor) in _GAUGES.items():
             labels = (*INV, ROLE_LABEL[role]) if role in ROLE_LABEL else INV
             self.gauges[role] = _gauge(name, f"{doc}, {SRC}.", labels)
+        # Per-phase values of three-phase units under their own names (as the P1 meter's
+        # p1_phase_*), so a sum over a name never adds phases to their total.
+        self.phases: dict[str, GaugeMetricFamily] = {}
+        for role in PHASE_ROLES:
+            name, doc, _factor = _GAUGES[role]
+            side, quantity = name.split("_", 1)
+            self.phases[role] = _gauge(
+                f"{side}_phase_{quantity}", f"{doc}, per phase, {SRC}.", (*INV, "phase")
+            )
         self.pv_total = _gauge(
             "pv_total_power_watts",
             f"PV input power of all strings, {SRC} (sum of the strings when the map has no total).",
@@ -145,6 +153,7 @@ class _Families:
     def all(self) -> list[Metric]:
         return [
             *self.gauges.values(),
+            *self.phases.values(),
             self.pv_total,
             self.mode,
             self.mode_code,
@@ -171,11 +180,10 @@ class _Families:
             if role in _GAUGES and d.value is not None:
                 factor = _GAUGES[role][2]
                 labels = [name, d.spec.label or ""] if role in ROLE_LABEL else [name]
-                family = self.gauges[role]
                 if d.spec.phase is None:
-                    family.add_metric(labels, d.value * factor)
+                    self.gauges[role].add_metric(labels, d.value * factor)
                 else:
-                    _add_phase(family, labels, d.spec.phase, d.value * factor)
+                    self.phases[role].add_metric([name, d.spec.phase], d.value * factor)
                 if role == "pv_power":
                     strings.append(d.value)
             elif role == "pv_total_power" and d.value is not None:
@@ -217,16 +225,6 @@ class _Families:
             if state == "unknown" and current != "unknown":
                 continue
             family.add_metric([*labels, state], 1.0 if state == current else 0.0)
-
-
-def _add_phase(family: GaugeMetricFamily, labels: list[str], phase: str, value: float) -> None:
-    """A per-phase sample of a family whose totals carry no ``phase`` label.
-
-    Three-phase units add ``phase`` to the same names single-phase units use, so a dashboard
-    selects totals with ``{phase=""}`` and phases with ``{phase!=""}`` for any inverter.
-    """
-    names = dict(zip(family._labelnames, labels, strict=True))
-    family.samples.append(Sample(family.name, {**names, "phase": phase}, value))
 
 
 class InverterFamilies:

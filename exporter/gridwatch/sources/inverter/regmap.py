@@ -74,6 +74,12 @@ ROLE_LABEL = {
     "charge_current": "path",
     "charge_power": "path",
 }
+# Roles a three-phase map may give per phase (``phase:``): metric ``<side>_phase_<quantity>``.
+PHASE_ROLES = tuple(
+    f"{side}_{quantity}"
+    for side in ("mains", "inverter", "output")
+    for quantity in ("voltage", "current", "power")
+)
 MODELS_PACKAGE = "gridwatch.sources.inverter"
 
 
@@ -91,8 +97,8 @@ class RegisterSpec(Strict):
     values: dict[int, str] = Field(default_factory=dict)  # enum: raw value → state name
     flags: dict[int, str] = Field(default_factory=dict)  # bit number → flag name
     valid: tuple[float, float] | None = None  # plausible range; outside counts as nonsense
-    # Three-phase units: the phase this register measures; the metric gets a ``phase`` label.
-    # Totals of the same quantity leave it out (PromQL ``{phase=""}`` selects them).
+    # Three-phase units: the phase this register measures; it feeds ``<side>_phase_<quantity>``
+    # with a ``phase`` label, the total (no phase) keeps the plain name.
     phase: Literal["l1", "l2", "l3"] | None = None
     # A 32-bit value whose high word is not next to the low one (Deye single-phase "total energy
     # bought": low 0x004E, high 0x0050, with the grid frequency in between).
@@ -124,6 +130,8 @@ class RegisterSpec(Strict):
             raise ValueError("operating_mode must be an enum")
         if self.metric in {"faults", "warnings"} and kind != "flags":
             raise ValueError(f"{self.metric} must be bit flags")
+        if self.phase is not None and self.metric not in PHASE_ROLES:
+            raise ValueError(f"phase is for {', '.join(PHASE_ROLES)}")
         if self.high_address is not None and self.type not in {"int32", "uint32"}:
             raise ValueError("high_address is for 32-bit registers (int32, uint32)")
         if self.bit is not None and (kind != "value" or self.bit >= 16 * self.width):
