@@ -19,6 +19,24 @@ from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sources.inverter import solarman_frame as v5
 
 AT_TEXT = b"AT+YZCMPVER=MW3_16U_5406_2.32-D1\r\n\r\n"  # as seen on port 8899 (pysolarmanv5 #6)
+DISCOVERY_MESSAGE = b"WIFIKIT-214028-READ"
+
+
+class _Discovery(asyncio.DatagramProtocol):
+    """The stick's UDP discovery: ``WIFIKIT-214028-READ`` → ``ip,mac,serial``."""
+
+    def __init__(self, logger: SolarmanLoggerSimulator) -> None:
+        self.logger = logger
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str | bytes, int]) -> None:
+        if data.strip() == DISCOVERY_MESSAGE and self.transport is not None:
+            answer = f"{self.logger.host},ACCF23000001,{self.logger.logger_serial}"
+            self.transport.sendto(answer.encode(), addr)
 
 
 class SolarmanLoggerSimulator:
@@ -54,6 +72,8 @@ class SolarmanLoggerSimulator:
         self._counter = 0
         self._held: bytes | None = None
         self._server: asyncio.Server | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self.udp_port: int | None = None  # the discovery port (a free one on loopback)
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
@@ -61,8 +81,18 @@ class SolarmanLoggerSimulator:
             self._serve, self.host, self.port or self._wanted_port
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
+        if self._udp is None:
+            loop = asyncio.get_running_loop()
+            self._udp, _ = await loop.create_datagram_endpoint(
+                lambda: _Discovery(self), local_addr=(self.host, self.udp_port or 0)
+            )
+            self.udp_port = int(self._udp.get_extra_info("sockname")[1])
 
     async def stop(self) -> None:
+        """Stop listening and drop clients; ``start`` again serves on the same port."""
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
         if self._server is not None:
             server, self._server = self._server, None
             server.close()
