@@ -161,6 +161,9 @@ class RegisterSpec(Strict):
 class MapSpec(Strict):
     model: str = Field(pattern=_SLUG.pattern)
     description: str = ""
+    # Maps of one family share a register layout's lineage; a map that reads nonsense names the
+    # others of its family to try (an SMG owner is not sent to the Deye maps).
+    family: str = Field(default="easun", pattern=_SLUG.pattern)
     function: Literal[3, 4] = 3  # read holding (3) or input (4) registers
     # 32-bit values: SMG-II sends the high word first, Deye the low word first (§3.3).
     word_order: Literal["high_first", "low_first"] = "high_first"
@@ -367,6 +370,21 @@ def shipped_models() -> dict[str, str]:
             spec = _parse(entry.read_text(encoding="utf-8"), entry.name)
             found[entry.name.removesuffix(".yaml")] = spec.description
     return dict(sorted(found.items()))
+
+
+def related_models(model: str, family: str) -> list[str]:
+    """The other shipped maps of ``family`` (the ones to try when ``model`` does not fit)."""
+    folder = resources.files(MODELS_PACKAGE).joinpath("models")
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name.removesuffix(".yaml")
+        if (
+            entry.name.endswith(".yaml")
+            and name != model
+            and _parse(entry.read_text(encoding="utf-8"), entry.name).family == family
+        ):
+            found.append(name)
+    return sorted(found)
 
 
 def load_shipped(model: str) -> RegisterMap:

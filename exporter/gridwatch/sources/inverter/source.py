@@ -18,6 +18,7 @@ from gridwatch.sources.inverter.regmap import (
     load_file,
     load_shipped,
     looks_like_nonsense,
+    related_models,
     shipped_models,
 )
 from gridwatch.sources.inverter.solarman import SolarmanSettings, SolarmanTransport
@@ -162,7 +163,9 @@ class InverterSource:
             )
         decoded = self.regmap.decode_available(words)
         if (why := looks_like_nonsense(decoded)) is not None:
-            others = [m for m in shipped_models() if m != self.regmap.model]
+            others = related_models(self.regmap.model, self.regmap.spec.family) or [
+                m for m in shipped_models() if m != self.regmap.model
+            ]
             raise SourceError(
                 "bad_model",
                 f"register map {self.regmap.model!r} reads nonsense from this inverter ({why}); "
