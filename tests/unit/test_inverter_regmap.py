@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridwatch.config import ConfigError, parse_config
+from gridwatch.sources.inverter.plausible import looks_like_nonsense
 from gridwatch.sources.inverter.regmap import (
     MapError,
     RegisterSpec,
@@ -17,7 +18,6 @@ from gridwatch.sources.inverter.regmap import (
     encode_register,
     load_file,
     load_shipped,
-    looks_like_nonsense,
     plan,
     shipped_models,
 )

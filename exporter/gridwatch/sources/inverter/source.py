@@ -11,13 +11,13 @@ from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_fo
 from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
 from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
+from gridwatch.sources.inverter.plausible import looks_like_nonsense
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import (
     ReadRange,
     RegisterMap,
     load_file,
     load_shipped,
-    looks_like_nonsense,
     related_models,
     shipped_models,
 )
