@@ -83,3 +83,16 @@ def test_high_address_only_for_32_bit() -> None:
                 ],
             }
         )
+
+
+def test_battery_state_uses_the_totals_on_three_phase_units() -> None:
+    # The outage runtime and /battery read the load and battery power; on a three-phase unit
+    # those must be the totals, never L1's share.
+    device = deye_device("deye-3p")
+    device.overrides = {"output_power": 900.0, "output_power_l1": 300.0, "battery_power": -750.0}
+    regmap = device.regmap
+    reading = InverterReading(0.0, regmap.model, regmap.decode(device.registers()), 10240.0)
+    state = reading.battery_state()
+    assert state is not None
+    assert state.load_watts == 900.0
+    assert state.power_watts == -750.0  # discharging, gridwatch's sign
