@@ -1,7 +1,8 @@
 """inverter_reads: Modbus requests and time per full poll, batched vs register by register.
 
 For every shipped register map, a simulated inverter serves the map over loopback, once behind
-the pymodbus server (Modbus TCP) and once behind the Eybond dongle simulator. A full poll reads
+the pymodbus server (Modbus TCP) and once behind its Wi-Fi path: the Eybond dongle simulator for
+the SMG/SMX maps, the Solarman V5 logger simulator for the Deye maps. A full poll reads
 every register of the map: batched as gridwatch plans it (contiguous ranges ≤ 125 registers,
 small gaps merged) and, for comparison, one request per register (how easunpy-style clients
 read when they do not group). The two alternate poll by poll so drift hits both alike.
@@ -17,11 +18,14 @@ from pathlib import Path
 
 from bench.report import Result, Target
 from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.deye import DeyeDevice
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sim.inverter.modbus import ModbusInverterServer
+from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
 from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
 from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
 from gridwatch.sources.inverter.regmap import RegisterMap, load_shipped, shipped_models
+from gridwatch.sources.inverter.solarman import SolarmanSettings, SolarmanTransport
 from gridwatch.sources.inverter.transport import Transport
 
 POLLS = 40  # per way of reading, per map and transport, after WARMUP
@@ -36,7 +40,11 @@ async def _batched(transport: Transport, regmap: RegisterMap) -> None:
 
 async def _single(transport: Transport, regmap: RegisterMap) -> None:
     for reg in regmap.registers:
-        await transport.read(reg.address, reg.width)
+        if reg.high_address is not None:  # two words apart: one read each
+            for address in reg.addresses:
+                await transport.read(address, 1)
+        else:
+            await transport.read(reg.address, reg.width)
 
 
 Poll = Callable[[Transport, RegisterMap], Awaitable[None]]
@@ -60,8 +68,12 @@ async def _measure(transport: Transport, regmap: RegisterMap) -> dict[str, tuple
     return {name: (requests[name], statistics.median(times[name])) for name in ways}
 
 
+def _device(regmap: RegisterMap) -> InverterDevice:
+    return DeyeDevice(regmap) if regmap.model.startswith("deye") else InverterDevice(regmap)
+
+
 async def _over_tcp(regmap: RegisterMap) -> dict[str, tuple[int, float]]:
-    server = ModbusInverterServer(InverterDevice(regmap), framing="tcp")
+    server = ModbusInverterServer(_device(regmap), framing="tcp")
     await server.start()
     transport = PymodbusTransport(
         ModbusSettings(framing="tcp", host="127.0.0.1", port=server.port or 0, retries=0)
@@ -92,6 +104,24 @@ async def _over_dongle(regmap: RegisterMap) -> dict[str, tuple[int, float]]:
         await dongle.stop()
 
 
+async def _over_solarman(regmap: RegisterMap) -> dict[str, tuple[int, float]]:
+    logger = SolarmanLoggerSimulator(_device(regmap))
+    await logger.start()
+    transport = SolarmanTransport(
+        SolarmanSettings(
+            host="127.0.0.1", logger_serial=logger.logger_serial, port=logger.port or 0
+        )
+    )
+    try:
+        return await _measure(transport, regmap)
+    finally:
+        await transport.close()
+        await logger.stop()
+
+
+_WIFI = {"eybond": "Eybond dongle", "solarman": "Solarman V5 logger"}
+
+
 async def run(workdir: Path) -> Result:
     result = Result("inverter_reads", datetime.now(UTC).isoformat(timespec="seconds"))
     for model in shipped_models():
@@ -99,10 +129,13 @@ async def run(workdir: Path) -> Result:
         result.measure(
             f"{model}_registers", f"{model}: registers in the map", len(regmap.registers)
         )
-        for transport_name, measure in (("tcp", _over_tcp), ("eybond", _over_dongle)):
+        wifi = (
+            ("solarman", _over_solarman) if model.startswith("deye") else ("eybond", _over_dongle)
+        )
+        for transport_name, measure in (("tcp", _over_tcp), wifi):
             stats = await measure(regmap)
             key = f"{model}_{transport_name}"
-            label = f"{model} over {'Modbus TCP' if transport_name == 'tcp' else 'Eybond dongle'}"
+            label = f"{model} over {_WIFI.get(transport_name, 'Modbus TCP')}"
             for way, (requests, ms) in stats.items():
                 what = "batched" if way == "batched" else "register by register"
                 result.measure(

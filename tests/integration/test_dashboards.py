@@ -72,6 +72,14 @@ EXEMPT: dict[tuple[str, str, str], str] = {
     ("inverter.json", "Energy per day (inverter counters)", "A"): (
         "the demo's SMG-II register map has no energy counters (SMX-II and 11K maps do)"
     ),
+    **{
+        ("inverter.json", panel, ref): "the demo's SMG-II is single-phase (a Deye SG04LP3 fills it)"
+        for panel, refs in (
+            ("Power per phase (three-phase units)", "AB"),
+            ("Mains voltage vs 207/253 V", "CD"),
+        )
+        for ref in refs
+    },
 }
 
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridwatch.config import ConfigError, parse_config
+from gridwatch.sources.inverter.plausible import looks_like_nonsense
 from gridwatch.sources.inverter.regmap import (
     MapError,
     RegisterSpec,
@@ -17,15 +18,14 @@ from gridwatch.sources.inverter.regmap import (
     encode_register,
     load_file,
     load_shipped,
-    looks_like_nonsense,
     plan,
     shipped_models,
 )
 
-MODELS = ["smg_ii", "smg_ii_11k", "smx_ii"]
+MODELS = ["deye_sg0xlp1", "deye_sg0xlp3", "smg_ii", "smg_ii_11k", "smx_ii"]
 
 
-def test_shipped_models_are_the_three_maps() -> None:
+def test_shipped_models_are_the_five_maps() -> None:
     assert list(shipped_models()) == MODELS
 
 
@@ -35,9 +35,12 @@ def test_plan_covers_every_register_in_few_bounded_reads(model: str) -> None:
     for rng in regmap.ranges:
         assert 1 <= rng.count <= 125
     for reg in regmap.registers:  # every register lies whole inside one range
-        assert any(
-            r.start <= reg.address and reg.address + reg.width <= r.end for r in regmap.ranges
-        )
+        for word in reg.addresses:
+            assert any(r.start <= word < r.end for r in regmap.ranges)
+        if reg.high_address is None:
+            assert any(
+                r.start <= reg.address and reg.address + reg.width <= r.end for r in regmap.ranges
+            )
     assert len(regmap.ranges) <= len(regmap.registers) / 4
 
 

@@ -32,6 +32,7 @@ REASONS = frozenset(
         "pairing_required",  # the device refuses until it is paired/bonded
         "not_found",  # the device is not in range / not advertising
         "disconnected",  # the peer dropped the connection mid-exchange
+        "no_reply",  # a logger/gateway answered, the device behind it did not (a stub payload)
         "forbidden",  # HTTP 403, e.g. an operator that geo-blocks foreign addresses
         "unknown_queue",  # the configured outage queue is not in the operator's list
     }

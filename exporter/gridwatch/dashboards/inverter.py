@@ -100,9 +100,18 @@ def dashboard() -> Dashboard:
         [
             timeseries(
                 "Mains voltage vs 207/253 V",
-                "AC input voltage (0 V = no mains) and the AC output voltage.",
+                "AC input voltage (0 V = no mains) and the AC output voltage; per phase on "
+                "three-phase units.",
                 Target(sel("gridwatch_inverter_mains_voltage_volts", INV), "mains {{inverter}}"),
                 Target(sel("gridwatch_inverter_output_voltage_volts", INV), "output {{inverter}}"),
+                Target(
+                    sel("gridwatch_inverter_mains_phase_voltage_volts", INV),
+                    "mains {{phase}} {{inverter}}",
+                ),
+                Target(
+                    sel("gridwatch_inverter_output_phase_voltage_volts", INV),
+                    "output {{phase}} {{inverter}}",
+                ),
                 unit="volt",
                 thresholds=VOLTAGE,
                 threshold_style="dashed",
@@ -128,6 +137,20 @@ def dashboard() -> Dashboard:
                     "apparent {{inverter}}",
                 ),
                 unit="short",
+            ),
+            timeseries(
+                "Power per phase (three-phase units)",
+                "Grid power per phase (+ import, − export) and the load per phase; empty for "
+                "single-phase inverters.",
+                Target(
+                    sel("gridwatch_inverter_mains_phase_power_watts", INV),
+                    "grid {{phase}} {{inverter}}",
+                ),
+                Target(
+                    sel("gridwatch_inverter_output_phase_power_watts", INV),
+                    "load {{phase}} {{inverter}}",
+                ),
+                unit="watt",
             ),
             timeseries(
                 "Temperatures",
@@ -172,8 +195,8 @@ def dashboard() -> Dashboard:
             ),
             timeseries(
                 "Energy per day (inverter counters)",
-                "PV and load energy per rolling day from the inverter's own counters (maps that "
-                "have them: SMX-II, 11K).",
+                "Energy per flow and rolling day from the inverter's own counters (maps that "
+                "have them: SMX-II, 11K, Deye: PV, load, grid import/export, battery).",
                 Target(
                     f"increase({sel('gridwatch_inverter_energy_joules_total', INV)}[1d]) / 3.6e6",
                     "{{flow}} {{inverter}}",

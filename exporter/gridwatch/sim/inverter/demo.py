@@ -16,6 +16,7 @@ from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.device import InverterDevice, Scenario
+from gridwatch.sim.inverter.deye import MODELS as DEYE_MODELS
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sim.inverter.families import DEMO_FAMILIES
 from gridwatch.sim.inverter.voltronic import VoltronicDevice
@@ -31,6 +32,16 @@ async def demo_part(
 ) -> tuple[Config, list[str]]:
     inverters, lines = [], []
     for index, inverter in enumerate(INVERTERS.of(config)):
+        if inverter.model in DEYE_MODELS.values():
+            # A Deye map: the unit behind its Solarman V5 stick, the way most are wired.
+            from gridwatch.sim.inverter import deye_demo  # noqa: PLC0415 (it imports OUTAGE)
+
+            kind = next(k for k, m in DEYE_MODELS.items() if m == inverter.model)
+            one = config.model_copy(update={INVERTERS.key: [inverter]})
+            done, more = await deye_demo.demo_part(one, stack, clock, kind, index=index)
+            inverters += INVERTERS.of(done)
+            lines += more
+            continue
         if inverter.protocol != "modbus":
             simulated, line = await _voltronic(inverter, index, stack, clock)
             inverters.append(simulated)

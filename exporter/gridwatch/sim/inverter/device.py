@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gridwatch.sources.inverter.regmap import RegisterMap, encode_register
+from gridwatch.sources.inverter.regmap import RegisterMap
 from gridwatch.sources.inverter.rtu import (
     EXCEPTION_BIT,
     MAX_READ_COUNT,
@@ -236,8 +236,7 @@ class InverterDevice:
         words: dict[int, int] = {}
         for reg in self.regmap.registers:
             value = values.get(reg.name, 0.0)
-            for offset, word in enumerate(encode_register(reg, value)):
-                words[reg.address + offset] = word
+            words.update(self.regmap.encode(reg, value))
         return words
 
     def read(self, start: int, count: int) -> list[int] | int:

@@ -9,4 +9,7 @@ DEMO_FAMILIES: dict[str, dict[str, Any]] = {
     "smg": {"protocol": "modbus", "model": "smg_ii"},  # Easun SMG-II over Modbus
     "pi30": {"protocol": "pi30"},  # Voltronic/Axpert PI30 (a MAX unit: two PV strings)
     "pi18": {"protocol": "pi18"},  # Voltronic PI18 (MPP Solar LV5048, InfiniSolar)
+    # Deye/Sunsynk hybrids, simulated behind a Solarman V5 logger stick (sim/inverter/deye_demo.py)
+    "deye-1p": {"protocol": "modbus", "model": "deye_sg0xlp1"},
+    "deye-3p": {"protocol": "modbus", "model": "deye_sg0xlp3"},
 }

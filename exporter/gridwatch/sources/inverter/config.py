@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from gridwatch.config_types import Duration, Strict, relative_to_config
 from gridwatch.sources.inverter.regmap import MapError, load_file, load_shipped
 
-Transport = Literal["serial", "tcp", "rtu_over_tcp", "eybond", "hid"]
+Transport = Literal["serial", "tcp", "rtu_over_tcp", "eybond", "hid", "solarman"]
 Protocol = Literal["modbus", "pi30", "pi18"]
 ASCII_TRANSPORTS = {"serial", "hid", "eybond"}
 
@@ -39,6 +39,9 @@ class InverterConfig(Strict):
     listen_port: int = Field(default=8899, ge=0, le=65535)  # the dongle connects back here
     advertise_host: str | None = None  # address the dongle connects to; default: auto
     connect_timeout: Duration = 10.0
+    # solarman: the Wi-Fi logger stick's own serial number (on its label, in its web page and
+    # the Solarman app; not the inverter's), sent in every frame. port defaults to 8899.
+    logger_serial: int | None = Field(default=None, ge=1, le=0xFFFFFFFF)
     # polling
     interval: Duration = 10.0
     timeout: Duration = 5.0  # per request
@@ -96,6 +99,12 @@ class InverterConfig(Strict):
                 raise ValueError(f"transport {self.transport} needs host ({what})")
             if self.device is not None:
                 raise ValueError("device is for transports serial and hid only")
+        if (self.transport == "solarman") != (self.logger_serial is not None):
+            raise ValueError(
+                "transport solarman needs logger_serial (the stick's serial number, on its label)"
+                if self.transport == "solarman"
+                else "logger_serial is for transport solarman only"
+            )
         if self.transport == "eybond" and self.port is not None:
             raise ValueError("eybond uses dongle_port (UDP wake-up) and listen_port, not port")
         return self

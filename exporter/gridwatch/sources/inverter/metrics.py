@@ -21,7 +21,7 @@ from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.reading import InverterReading
-from gridwatch.sources.inverter.regmap import ROLE_LABEL, Decoded
+from gridwatch.sources.inverter.regmap import PHASE_ROLES, ROLE_LABEL, Decoded
 from gridwatch.sources.inverter.source import KIND
 
 JOULES_PER_KWH = 3.6e6
@@ -70,6 +70,11 @@ _GAUGES: dict[str, tuple[str, str, float]] = {
     "temperature": ("temperature_celsius", "Temperature per sensor", 1),
     "fault_code": ("fault_code", "Current fault code (0 = none; meaning per the map)", 1),
     "rated_power": ("rated_power_watts", "Rated output power", 1),
+    "grid_connected": (
+        "grid_connected",
+        "Grid relay closed as the inverter reports it (1 on-grid, 0 off-grid)",
+        1,
+    ),
 }
 
 
@@ -83,6 +88,15 @@ class _Families:
         for role, (name, doc, _factor) in _GAUGES.items():
             labels = (*INV, ROLE_LABEL[role]) if role in ROLE_LABEL else INV
             self.gauges[role] = _gauge(name, f"{doc}, {SRC}.", labels)
+        # Per-phase values of three-phase units under their own names (as the P1 meter's
+        # p1_phase_*), so a sum over a name never adds phases to their total.
+        self.phases: dict[str, GaugeMetricFamily] = {}
+        for role in PHASE_ROLES:
+            name, doc, _factor = _GAUGES[role]
+            side, quantity = name.split("_", 1)
+            self.phases[role] = _gauge(
+                f"{side}_phase_{quantity}", f"{doc}, per phase, {SRC}.", (*INV, "phase")
+            )
         self.pv_total = _gauge(
             "pv_total_power_watts",
             f"PV input power of all strings, {SRC} (sum of the strings when the map has no total).",
@@ -107,6 +121,12 @@ class _Families:
             "gridwatch_inverter_energy_joules",
             f"Energy counter kept by the inverter per flow (pv, load, …), {SRC}.",
             labels=[*INV, "flow"],
+        )
+        self.energy_today = _gauge(
+            "energy_today_joules",
+            f"Energy per flow since local midnight, as the inverter counts it (resets daily), "
+            f"{SRC}.",
+            (*INV, "flow"),
         )
         self.setting = _gauge(
             "setting", f"Setting register value (in the map's unit), {SRC}.", (*INV, "setting")
@@ -133,12 +153,14 @@ class _Families:
     def all(self) -> list[Metric]:
         return [
             *self.gauges.values(),
+            *self.phases.values(),
             self.pv_total,
             self.mode,
             self.mode_code,
             self.fault,
             self.warning,
             self.energy,
+            self.energy_today,
             self.setting,
             self.setting_state,
             self.status,
@@ -160,7 +182,10 @@ class _Families:
             if role in _GAUGES and d.value is not None:
                 factor = _GAUGES[role][2]
                 labels = [name, d.spec.label or ""] if role in ROLE_LABEL else [name]
-                self.gauges[role].add_metric(labels, d.value * factor)
+                if d.spec.phase is None:
+                    self.gauges[role].add_metric(labels, d.value * factor)
+                else:
+                    self.phases[role].add_metric([name, d.spec.phase], d.value * factor)
                 if role == "pv_power":
                     strings.append(d.value)
             elif role == "pv_total_power" and d.value is not None:
@@ -176,6 +201,9 @@ class _Families:
             elif role == "energy" and d.value is not None and d.spec.label is not None:
                 factor = JOULES_PER_KWH if d.spec.unit.lower() == "kwh" else 1.0
                 self.energy.add_metric([name, d.spec.label], d.value * factor)
+            elif role == "energy_today" and d.value is not None and d.spec.label is not None:
+                factor = JOULES_PER_KWH if d.spec.unit.lower() == "kwh" else 1.0
+                self.energy_today.add_metric([name, d.spec.label], d.value * factor)
             elif role == "setting":
                 if d.value is not None:
                     self.setting.add_metric([name, d.spec.name], d.value)

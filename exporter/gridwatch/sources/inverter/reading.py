@@ -16,7 +16,9 @@ class InverterReading:
     battery_capacity_wh: float | None = None  # from the config, for runtime estimates
 
     def first(self, metric: str) -> Decoded | None:
-        return next((d for d in self.values if d.spec.metric == metric), None)
+        """The register of this role; on three-phase maps the total (no phase) before L1."""
+        found = [d for d in self.values if d.spec.metric == metric]
+        return next((d for d in found if d.spec.phase is None), found[0] if found else None)
 
     def number(self, metric: str) -> float | None:
         found = self.first(metric)
@@ -38,9 +40,12 @@ class InverterReading:
         Voltage and frequency decide, never the operating mode: the real capture shows mode 3
         (off-grid) with 239.9 V on the input, i.e. mains present but unused (SBU priority).
         """
-        volts = self.number("mains_voltage")
+        phases = [d.value for d in self.of("mains_voltage") if d.value is not None]
+        volts = max(phases) if phases else None  # three-phase: any phase with mains
         if volts is None:
-            return None
+            # No voltage register: the grid relay status (Deye) is the next best thing.
+            connected = self.number("grid_connected")
+            return None if connected is None else connected >= 1
         hertz = self.number("mains_frequency")
         frequency_ok = hertz is None or min_frequency <= hertz <= max_frequency
         return volts >= min_voltage and frequency_ok

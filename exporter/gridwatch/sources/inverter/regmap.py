@@ -56,6 +56,8 @@ Role = Literal[
     "rated_power",
     "status",
     "setting",
+    "grid_connected",
+    "energy_today",
 ]
 RegType = Literal["int16", "uint16", "int32", "uint32", "string"]
 Kind = Literal["value", "enum", "flags", "string"]
@@ -69,9 +71,16 @@ ROLE_LABEL = {
     "pv_power": "string",
     "temperature": "sensor",
     "energy": "flow",
+    "energy_today": "flow",
     "charge_current": "path",
     "charge_power": "path",
 }
+# Roles a three-phase map may give per phase (``phase:``): metric ``<side>_phase_<quantity>``.
+PHASE_ROLES = tuple(
+    f"{side}_{quantity}"
+    for side in ("mains", "inverter", "output")
+    for quantity in ("voltage", "current", "power")
+)
 MODELS_PACKAGE = "gridwatch.sources.inverter"
 
 
@@ -81,6 +90,7 @@ class RegisterSpec(Strict):
     type: RegType = "int16"  # the vendor document: signed int16 unless noted
     count: int | None = Field(default=None, ge=1, le=125)  # string registers only
     scale: float = 1.0
+    offset: float = 0.0  # added after scaling (Deye temperatures: raw × 0.1 − 100)
     unit: str = ""
     kind: Kind | None = None  # default: string for type string, else value
     metric: Role
@@ -88,6 +98,13 @@ class RegisterSpec(Strict):
     values: dict[int, str] = Field(default_factory=dict)  # enum: raw value → state name
     flags: dict[int, str] = Field(default_factory=dict)  # bit number → flag name
     valid: tuple[float, float] | None = None  # plausible range; outside counts as nonsense
+    # Three-phase units: the phase this register measures; it feeds ``<side>_phase_<quantity>``
+    # with a ``phase`` label, the total (no phase) keeps the plain name.
+    phase: Literal["l1", "l2", "l3"] | None = None
+    # A 32-bit value whose high word is not next to the low one (Deye single-phase "total energy
+    # bought": low 0x004E, high 0x0050, with the grid frequency in between).
+    high_address: int | None = Field(default=None, ge=0, le=65535)
+    bit: int | None = Field(default=None, ge=0, le=31)  # value = this one bit of the register
 
     @model_validator(mode="after")
     def _check(self) -> RegisterSpec:
@@ -114,6 +131,12 @@ class RegisterSpec(Strict):
             raise ValueError("operating_mode must be an enum")
         if self.metric in {"faults", "warnings"} and kind != "flags":
             raise ValueError(f"{self.metric} must be bit flags")
+        if self.phase is not None and self.metric not in PHASE_ROLES:
+            raise ValueError(f"phase is for {', '.join(PHASE_ROLES)}")
+        if self.high_address is not None and self.type not in {"int32", "uint32"}:
+            raise ValueError("high_address is for 32-bit registers (int32, uint32)")
+        if self.bit is not None and (kind != "value" or self.bit >= 16 * self.width):
+            raise ValueError("bit is for value registers, within the register width")
         if self.metric in {"serial_number", "firmware"} and kind != "string":
             raise ValueError(f"{self.metric} must be a string register")
         return self
@@ -128,11 +151,23 @@ class RegisterSpec(Strict):
     def width(self) -> int:
         return self.count if self.type == "string" and self.count else _WIDTH.get(self.type, 1)
 
+    @property
+    def addresses(self) -> tuple[int, ...]:
+        """The word addresses in register order (a split 32-bit value: low, then high)."""
+        if self.high_address is not None:
+            return (self.address, self.high_address)
+        return tuple(range(self.address, self.address + self.width))
+
 
 class MapSpec(Strict):
     model: str = Field(pattern=_SLUG.pattern)
     description: str = ""
+    # Maps of one family share a register layout's lineage; a map that reads nonsense names the
+    # others of its family to try (an SMG owner is not sent to the Deye maps).
+    family: str = Field(default="easun", pattern=_SLUG.pattern)
     function: Literal[3, 4] = 3  # read holding (3) or input (4) registers
+    # 32-bit values: SMG-II sends the high word first, Deye the low word first (§3.3).
+    word_order: Literal["high_first", "low_first"] = "high_first"
     max_registers: int = Field(default=125, ge=1, le=125)
     max_gap: int = Field(default=10, ge=0, le=124)
     registers: list[RegisterSpec] = Field(min_length=1)
@@ -140,11 +175,23 @@ class MapSpec(Strict):
     @model_validator(mode="after")
     def _unique(self) -> MapSpec:
         seen: set[str] = set()
+        series: set[tuple[str, str | None, str | None]] = set()
         for reg in self.registers:
             if reg.name in seen:
                 raise ValueError(f"register name {reg.name!r} is used twice")
             seen.add(reg.name)
-            if reg.address + reg.width > 65536:
+            if reg.metric not in {"setting", "status"}:
+                # Two registers feeding one series would make the scrape carry duplicates.
+                key = (reg.metric, reg.label, reg.phase)
+                if key in series:
+                    label = f" {ROLE_LABEL[reg.metric]} {reg.label}" if reg.label else ""
+                    phase = f" phase {reg.phase}" if reg.phase else ""
+                    raise ValueError(
+                        f"register {reg.name!r}: another register already feeds "
+                        f"{reg.metric}{label}{phase}"
+                    )
+                series.add(key)
+            if max(reg.addresses) >= 65536 or reg.address + reg.width > 65536:
                 raise ValueError(f"register {reg.name!r} runs past address 65535")
             if reg.width > self.max_registers:
                 raise ValueError(f"register {reg.name!r} is wider than max_registers")
@@ -203,17 +250,25 @@ class RegisterMap:
     def by_name(self, name: str) -> RegisterSpec | None:
         return next((r for r in self.registers if r.name == name), None)
 
+    @property
+    def low_first(self) -> bool:
+        return self.spec.word_order == "low_first"
+
     def decode(self, words: dict[int, int]) -> tuple[Decoded, ...]:
         """Decode every register from a {address: raw word} dict holding all planned ranges."""
-        return tuple(decode_register(reg, words) for reg in self.registers)
+        return tuple(decode_register(reg, words, self.low_first) for reg in self.registers)
 
     def decode_available(self, words: dict[int, int]) -> tuple[Decoded, ...]:
         """Decode the registers whose words were all read (others are left out, not zero)."""
         return tuple(
-            decode_register(reg, words)
+            decode_register(reg, words, self.low_first)
             for reg in self.registers
-            if all(reg.address + i in words for i in range(reg.width))
+            if all(a in words for a in reg.addresses)
         )
+
+    def encode(self, reg: RegisterSpec, value: float | str) -> dict[int, int]:
+        """{address: raw word} that decode to ``value`` (the simulators fill registers so)."""
+        return dict(zip(reg.addresses, encode_register(reg, value, self.low_first), strict=True))
 
 
 def plan(registers: tuple[RegisterSpec, ...], max_registers: int, max_gap: int) -> list[ReadRange]:
@@ -222,7 +277,11 @@ def plan(registers: tuple[RegisterSpec, ...], max_registers: int, max_gap: int) 
     A register wider than one word (32-bit values, strings) always lands whole in one range: the
     SMG-II answers garbage to a read that starts or ends inside such a block.
     """
-    spans = sorted((r.address, r.address + r.width) for r in registers)
+    spans = sorted(
+        (a, a + 1) if r.high_address is not None else (r.address, r.address + r.width)
+        for r in registers
+        for a in (r.addresses if r.high_address is not None else (r.address,))
+    )
     ranges: list[ReadRange] = []
     start, end = spans[0]
     for s, e in spans[1:]:
@@ -240,59 +299,41 @@ def _signed(raw: int, bits: int) -> int:
     return raw - (1 << bits) if raw >> (bits - 1) & 1 else raw
 
 
-def decode_register(reg: RegisterSpec, words: dict[int, int]) -> Decoded:
-    chunk = [words[reg.address + i] for i in range(reg.width)]
+def decode_register(reg: RegisterSpec, words: dict[int, int], low_first: bool = False) -> Decoded:
+    chunk = [words[a] for a in reg.addresses]
     if reg.type == "string":
         data = b"".join(w.to_bytes(2, "big") for w in chunk)
         text = data.split(b"\x00", 1)[0].decode("ascii", errors="replace").strip()
         return Decoded(reg, 0, text=text)
+    if low_first or reg.high_address is not None:
+        chunk.reverse()
     raw = 0
-    for word in chunk:  # high word first (vendor document)
+    for word in chunk:  # now high word first
         raw = raw << 16 | word
     kind = reg.effective_kind
     if kind in {"enum", "flags"}:
         return Decoded(reg, raw, value=float(raw))
+    if reg.bit is not None:
+        return Decoded(reg, raw, value=float(raw >> reg.bit & 1))
     number = _signed(raw, 16 * reg.width) if reg.type.startswith("int") else raw
-    return Decoded(reg, raw, value=round(number * reg.scale, 6))
+    return Decoded(reg, raw, value=round(number * reg.scale + reg.offset, 6))
 
 
-def encode_register(reg: RegisterSpec, value: float | str) -> list[int]:
-    """The raw words that decode to ``value`` (the simulators use this to fill their registers)."""
+def encode_register(reg: RegisterSpec, value: float | str, low_first: bool = False) -> list[int]:
+    """The raw words (in ``reg.addresses`` order) that decode to ``value``."""
     if reg.type == "string":
         data = str(value).encode("ascii")[: 2 * reg.width].ljust(2 * reg.width, b"\x00")
         return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
     assert not isinstance(value, str)
     bits = 16 * reg.width
     kind = reg.effective_kind
-    raw = int(value) if kind in {"enum", "flags"} else round(value / reg.scale)
+    if reg.bit is not None:
+        raw = (1 << reg.bit) if value else 0
+    else:
+        raw = int(value) if kind in {"enum", "flags"} else round((value - reg.offset) / reg.scale)
     raw &= (1 << bits) - 1
-    return [(raw >> (16 * (reg.width - 1 - i))) & 0xFFFF for i in range(reg.width)]
-
-
-def looks_like_nonsense(decoded: tuple[Decoded, ...]) -> str | None:
-    """Why a poll's values look like the wrong map for this device, or None when plausible.
-
-    A live inverter has a battery voltage, an output, settings: all-zero numbers (an unused
-    register block), two values outside their ``valid`` range, or one such value among
-    nine-tenths zeros are the signs of a map that does not fit (as with the vendor map on an
-    SMG II 11K, which answers its 2xx block mostly with zeros).
-    """
-    numbers = [d for d in decoded if d.spec.effective_kind == "value" and d.value is not None]
-    if not numbers:
-        return None
-    zeros = sum(1 for d in numbers if d.raw == 0)
-    if zeros == len(numbers):
-        return f"all {len(numbers)} measured values read as 0"
-    bad = [
-        f"{d.spec.name}={d.value:g}"
-        for d in numbers
-        if d.spec.valid is not None
-        and d.value is not None
-        and not d.spec.valid[0] <= d.value <= d.spec.valid[1]
-    ]
-    if len(bad) >= 2 or (bad and zeros >= 0.9 * len(numbers)):
-        return f"{zeros} of {len(numbers)} values read as 0; implausible: " + ", ".join(bad)
-    return None
+    words = [(raw >> (16 * (reg.width - 1 - i))) & 0xFFFF for i in range(reg.width)]
+    return words[::-1] if low_first or reg.high_address is not None else words
 
 
 def shipped_models() -> dict[str, str]:
@@ -304,6 +345,21 @@ def shipped_models() -> dict[str, str]:
             spec = _parse(entry.read_text(encoding="utf-8"), entry.name)
             found[entry.name.removesuffix(".yaml")] = spec.description
     return dict(sorted(found.items()))
+
+
+def related_models(model: str, family: str) -> list[str]:
+    """The other shipped maps of ``family`` (the ones to try when ``model`` does not fit)."""
+    folder = resources.files(MODELS_PACKAGE).joinpath("models")
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name.removesuffix(".yaml")
+        if (
+            entry.name.endswith(".yaml")
+            and name != model
+            and _parse(entry.read_text(encoding="utf-8"), entry.name).family == family
+        ):
+            found.append(name)
+    return sorted(found)
 
 
 def load_shipped(model: str) -> RegisterMap:

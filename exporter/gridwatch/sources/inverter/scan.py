@@ -156,10 +156,32 @@ async def _modbus_smg(target: Target) -> Found:
     raise last
 
 
+async def _deye(target: Target) -> Found:
+    """A Deye/Sunsynk: behind a Solarman V5 stick on 8899, else over a Modbus TCP gateway or
+    a transparent RS485 bridge (deye_probe: read-only)."""
+    from gridwatch.sources.inverter import deye_probe  # noqa: PLC0415 (UDP discovery, V5)
+
+    host, port = target.host_port
+    if port == 8899:
+        results = [await deye_probe.probe_solarman(host, port, timeout=target.timeout)]
+    else:
+        results = [
+            await deye_probe.probe_deye_modbus(host, port, framing, timeout=target.timeout)
+            for framing in ("tcp", "rtu_over_tcp")
+        ]
+    for result in results:
+        if result.model is not None:
+            return Found(result.answered, f"serial {result.serial or '(empty)'}", result.config)
+    problem = next((r.problem for r in results if r.problem), "no Deye answered")
+    raise SourceError("protocol", problem)
+
+
 # Order matters on a serial line: the ASCII queries first (at 2400 baud), Modbus last (9600).
 PROBES: list[Probe] = [
     ascii_probe("pi30"),
     ascii_probe("pi18"),
+    # Deye before the SMG read: it checks the device-type register, so it cannot mistake an SMG.
+    Probe("deye", frozenset({"tcp"}), _deye),
     Probe("modbus_smg", frozenset({"serial", "tcp", "dongle"}), _modbus_smg),
 ]
 

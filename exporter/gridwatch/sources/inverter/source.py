@@ -11,15 +11,17 @@ from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_fo
 from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
 from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
+from gridwatch.sources.inverter.plausible import looks_like_nonsense
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import (
     ReadRange,
     RegisterMap,
     load_file,
     load_shipped,
-    looks_like_nonsense,
+    related_models,
     shipped_models,
 )
+from gridwatch.sources.inverter.solarman import SolarmanSettings, SolarmanTransport
 from gridwatch.sources.inverter.transport import ILLEGAL_ADDRESS, ModbusExceptionError, Transport
 
 KIND = "inverter"
@@ -55,6 +57,19 @@ def make_transport(config: InverterConfig, regmap: RegisterMap) -> Transport:
         )
     if config.transport == "hid":
         raise ValueError("USB HID carries the ASCII protocols only")  # refused by the config
+    if config.transport == "solarman":
+        assert config.host is not None and config.logger_serial is not None
+        return SolarmanTransport(
+            SolarmanSettings(
+                host=config.host,
+                logger_serial=config.logger_serial,
+                port=config.port or 8899,
+                unit=config.unit,
+                function=function,
+                timeout=config.timeout,
+                connect_timeout=config.connect_timeout,
+            )
+        )
     return PymodbusTransport(
         ModbusSettings(
             framing=config.transport,
@@ -95,7 +110,9 @@ class InverterSource:
     def poll_timeout(self) -> float:
         """Overall limit of one poll: every request may use its own timeout, plus the handshake."""
         attempts = 1 + (self.config.retries if self.config.transport != "eybond" else 0)
-        handshake = self.config.connect_timeout if self.config.transport == "eybond" else 0.0
+        handshake = (
+            self.config.connect_timeout if self.config.transport in {"eybond", "solarman"} else 0.0
+        )
         return self.config.timeout * attempts * len(self.regmap.ranges) + handshake + 1.0
 
     async def run(self, ctx: SourceContext) -> None:
@@ -148,7 +165,9 @@ class InverterSource:
             )
         decoded = self.regmap.decode_available(words)
         if (why := looks_like_nonsense(decoded)) is not None:
-            others = [m for m in shipped_models() if m != self.regmap.model]
+            others = related_models(self.regmap.model, self.regmap.spec.family) or [
+                m for m in shipped_models() if m != self.regmap.model
+            ]
             raise SourceError(
                 "bad_model",
                 f"register map {self.regmap.model!r} reads nonsense from this inverter ({why}); "
