@@ -123,6 +123,7 @@ def _cmd_scan_inverter(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         listen_port=args.listen_port,
         all_=args.all,
+        logger_serial=args.logger_serial,
     )
 
 
@@ -204,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--timeout", type=float, default=2.0, help="seconds per query (default 2)")
     inv.add_argument(
         "--all", action="store_true", help="try every protocol, not only until one answers"
+    )
+    inv.add_argument(
+        "--logger-serial",
+        type=int,
+        help="a Solarman V5 stick's serial (its label) at host:port; on port 8899 it is asked",
     )
     inv.set_defaults(func=_cmd_scan_inverter)
     return parser

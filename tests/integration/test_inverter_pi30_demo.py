@@ -72,3 +72,20 @@ async def test_gridwatch_demo_with_inverter_pi30() -> None:
             return value(s, "gridwatch_inverter_pv_voltage_volts", **key) is not None
 
         await wait_until(two_strings, what="PV string 2 of the simulated PI30 MAX", timeout=30)
+
+
+async def test_gridwatch_demo_with_a_deye_behind_its_stick() -> None:
+    port = free_port()
+    args = ("--no-prometheus", "--port", str(port), "--inverter", "deye-3p")
+    async with running_demo(*args) as out:
+        assert "behind a Solarman V5 logger" in out
+
+        async def per_phase() -> bool:
+            text = await fetch(f"http://127.0.0.1:{port}/metrics")
+            if text is None:
+                return False
+            s = parse_exposition(text)
+            key = {"inverter": "smg", "phase": "l3"}
+            return value(s, "gridwatch_inverter_output_phase_power_watts", **key) is not None
+
+        await wait_until(per_phase, what="per-phase output of the simulated Deye", timeout=30)

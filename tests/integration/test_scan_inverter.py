@@ -73,5 +73,23 @@ async def test_scan_finds_a_modbus_smg_and_nothing_at_all() -> None:
 
 
 def test_every_probe_names_its_targets() -> None:
-    assert [p.name for p in PROBES][:3] == ["pi30", "pi18", "modbus_smg"]
+    # ASCII first on a serial line; the Deye probe (device-type register) before the SMG read.
+    assert [p.name for p in PROBES] == ["pi30", "pi18", "deye", "modbus_smg"]
     assert all(p.kinds for p in PROBES)
+
+
+async def test_scan_finds_a_deye_behind_its_solarman_stick() -> None:
+    from gridwatch.sim.inverter.deye import deye_device
+    from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
+
+    sim = SolarmanLoggerSimulator(deye_device("deye-3p"))
+    await sim.start()
+    try:
+        target = f"127.0.0.1:{sim.port}"
+        code, out = await scan_output(target, "--logger-serial", str(sim.logger_serial))
+    finally:
+        await sim.stop()
+    assert code == 0, out
+    assert "deye" in out and "three-phase" in out
+    assert "transport: solarman" in out and f"logger_serial: {sim.logger_serial}" in out
+    assert "model: deye_sg0xlp3" in out

@@ -32,6 +32,7 @@ class Target:
     address: str  # device path, host:port, or the dongle's host
     timeout: float = 2.0
     listen_port: int = 8899  # dongle: where it connects back
+    logger_serial: int | None = None  # tcp: a Solarman V5 stick's serial, when known
 
     @classmethod
     def parse(cls, text: str, *, dongle: bool, timeout: float, listen_port: int) -> Target:
@@ -162,8 +163,12 @@ async def _deye(target: Target) -> Found:
     from gridwatch.sources.inverter import deye_probe  # noqa: PLC0415 (UDP discovery, V5)
 
     host, port = target.host_port
-    if port == 8899:
-        results = [await deye_probe.probe_solarman(host, port, timeout=target.timeout)]
+    if target.logger_serial is not None or port == 8899:
+        results = [
+            await deye_probe.probe_solarman(
+                host, port, target.logger_serial, timeout=target.timeout
+            )
+        ]
     else:
         results = [
             await deye_probe.probe_deye_modbus(host, port, framing, timeout=target.timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import yaml
 
@@ -39,10 +40,17 @@ def report(target: Target, attempts: list[Attempt]) -> str:
 
 
 def scan_inverter(
-    address: str, *, dongle: bool, timeout: float, listen_port: int, all_: bool
+    address: str,
+    *,
+    dongle: bool,
+    timeout: float,
+    listen_port: int,
+    all_: bool,
+    logger_serial: int | None = None,
 ) -> int:
     try:
         target = Target.parse(address, dongle=dongle, timeout=timeout, listen_port=listen_port)
+        target = dataclasses.replace(target, logger_serial=logger_serial)
     except ValueError as exc:
         print(exc)
         return EXIT_INVALID
