@@ -5,14 +5,15 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict
-from gridwatch.sources.outages.providers import PROVIDERS
+from gridwatch.sources.outages.providers import NEEDS_URL, PROVIDERS
 
 
 class OutagesConfig(Strict):
     """The outage schedule of one queue (`outages:`)."""
 
     operator: str = "be-svitlo"
-    queue: str = Field(pattern=r"^\d{1,2}\.\d{1,2}$")  # e.g. "5.2" = черга 5, підчерга 2
+    # e.g. "5.2" = черга 5, підчерга 2; DTEK's Dnipro page names ЦЕК queues "1001.1" … "1006.2"
+    queue: str = Field(pattern=r"^\d{1,4}\.\d{1,2}$")
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     url: str | None = None  # the operator's API base URL; default is the operator's own
     interval: Duration = 600.0
@@ -21,6 +22,9 @@ class OutagesConfig(Strict):
     # windows are a plan published a day ahead, so hours are fine. Days never become "published"
     # by age: an unpublished tomorrow stays unpublished.
     stale_after: Duration = 6 * 3600.0
+    # Data the operator (or its mirror) has not refreshed for this long reads "no data", not a
+    # schedule; default per operator (dtek-gpv: 2 days), none for operators answering live.
+    data_max_age: Duration | None = None
     typical_load_watts: float | None = Field(default=None, gt=0)
     battery_reserve_ratio: float = Field(default=0.0, ge=0, lt=1)
 
@@ -46,6 +50,14 @@ class OutagesConfig(Strict):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _url_when_needed(self) -> OutagesConfig:
+        if self.operator in NEEDS_URL and self.url is None:
+            raise ValueError(
+                f"operator {self.operator} needs url: the mirror's JSON file (docs/outages.md)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _keeps_between_downloads(self) -> OutagesConfig:

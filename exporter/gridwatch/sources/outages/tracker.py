@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from gridwatch.core.statedb import StateDB
 from gridwatch.sources.outages.schedule import (
     DaySchedule,
+    DayStatus,
     Schedule,
     ScheduleFormatError,
+    Window,
     make_window,
 )
 
@@ -129,8 +131,12 @@ class ScheduleTracker:
             "days": {
                 day.isoformat(): {
                     "windows": [[w.start_text, w.end_text] for w in d.windows],
+                    "possible": [[w.start_text, w.end_text] for w in d.possible],
+                    "preliminary": [[w.start_text, w.end_text] for w in d.preliminary],
+                    "status": d.state.value,
                     "approved_at": d.approved_at,
                     "created_at": d.created_at,
+                    "data_at": d.data_at,
                 }
                 for day, d in schedule.days.items()
             },
@@ -157,8 +163,23 @@ class ScheduleTracker:
             days = {}
             for text, raw in data["days"].items():
                 day = date.fromisoformat(text)
-                windows = tuple(make_window(day, a, b, self.tz) for a, b in raw["windows"])
-                days[day] = DaySchedule(day, windows, raw.get("approved_at"), raw.get("created_at"))
+
+                def windows(
+                    key: str, day: date = day, raw: dict[str, Any] = raw
+                ) -> tuple[Window, ...]:
+                    return tuple(make_window(day, a, b, self.tz) for a, b in raw.get(key, []))
+
+                status = raw.get("status")
+                days[day] = DaySchedule(
+                    day,
+                    windows("windows"),
+                    raw.get("approved_at"),
+                    raw.get("created_at"),
+                    status=DayStatus(status) if status is not None else None,
+                    possible=windows("possible"),
+                    preliminary=windows("preliminary"),
+                    data_at=raw.get("data_at"),
+                )
             self.latest = Schedule(
                 float(data["received_at"]), self.queue, self.operator, self.tz, days
             )
