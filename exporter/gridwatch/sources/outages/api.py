@@ -15,7 +15,7 @@ from aiohttp import web
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sources.outages.metrics import current_schedule
-from gridwatch.sources.outages.schedule import Schedule
+from gridwatch.sources.outages.schedule import DayStatus, Schedule, Window
 from gridwatch.sources.outages.tracker import ScheduleTracker
 
 
@@ -28,22 +28,36 @@ def _times(ts: float | None, tz: ZoneInfo) -> dict[str, str] | None:
     }
 
 
+def _windows(windows: tuple[Window, ...], tz: ZoneInfo) -> list[dict[str, Any]]:
+    return [
+        {
+            "from": w.start_text,
+            "to": w.end_text,
+            "start": _times(w.start, tz),
+            "end": _times(w.end, tz),
+            "seconds": w.seconds,
+        }
+        for w in windows
+    ]
+
+
 def _day(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, Any]:
     entry = schedule.days.get(day) if schedule is not None else None
-    result: dict[str, Any] = {"date": day.isoformat(), "published": entry is not None}
-    if entry is not None:
-        result["windows"] = [
-            {
-                "from": w.start_text,
-                "to": w.end_text,
-                "start": _times(w.start, tz),
-                "end": _times(w.end, tz),
-                "seconds": w.seconds,
-            }
-            for w in entry.windows
-        ]
+    known = entry is not None and entry.known
+    status = entry.state if entry is not None else DayStatus.NO_DATA
+    result: dict[str, Any] = {"date": day.isoformat(), "published": known, "status": status.value}
+    if entry is None:
+        return result
+    if known:
+        result["windows"] = _windows(entry.windows, tz)
         result["planned_outage_seconds"] = entry.planned_seconds
-        result["approved_at"] = _times(entry.approved_at, tz)
+    if status is DayStatus.WAITING:
+        result["preliminary"] = _windows(entry.preliminary, tz)
+    if status not in (DayStatus.NO_DATA, DayStatus.EMERGENCY):
+        result["possible"] = _windows(entry.possible, tz)
+        result["possible_outage_seconds"] = entry.possible_seconds
+        result["cells"] = [c.value for c in entry.cells(tz)]
+    result["approved_at"] = _times(entry.approved_at, tz)
     return result
 
 
@@ -64,6 +78,7 @@ def outages_snapshot(
     today = datetime.fromtimestamp(now, tz).date()
     health = next((h for h in store.health() if h.key == key), None)
     outage = schedule.current_or_next(now) if schedule is not None else None
+    maybe = schedule.next_possible(now) if schedule is not None else None
     return {
         "queue": tracker.queue,
         "operator": tracker.operator,
@@ -82,6 +97,9 @@ def outages_snapshot(
         "active": schedule.active(now) if schedule is not None else None,
         "next_outage": (
             {"start": _times(outage[0], tz), "end": _times(outage[1], tz)} if outage else None
+        ),
+        "next_possible_outage": (
+            {"start": _times(maybe[0], tz), "end": _times(maybe[1], tz)} if maybe else None
         ),
         "today": _day(schedule, today, tz),
         "tomorrow": _day(schedule, today + timedelta(days=1), tz),

@@ -198,6 +198,16 @@ class Schedule:
             return None  # an unpublished day lies between now and this window
         return None
 
+    def possible_intervals(self) -> list[tuple[float, float]]:
+        """Possible and preliminary outages (not definite ones), merged."""
+        return merge(
+            (w.start, w.end) for d in self.days.values() for w in (*d.possible, *d.preliminary)
+        )
+
+    def next_possible(self, now: float) -> tuple[float, float] | None:
+        """The possible (or preliminary) outage in progress, else the next one."""
+        return next(((a, b) for a, b in self.possible_intervals() if b > now), None)
+
     def _covered(self, now: float, until: float) -> bool:
         day, last = self.local_date(now), self.local_date(until)
         while day <= last:
