@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict
-from gridwatch.sources.outages.providers import NEEDS_URL, PROVIDERS
+from gridwatch.sources.outages.providers import NEEDS_URL, PROVIDERS, QUEUE_PATTERNS
 
 
 class OutagesConfig(Strict):
@@ -50,6 +52,16 @@ class OutagesConfig(Strict):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _queue_of_operator(self) -> OutagesConfig:
+        pattern = QUEUE_PATTERNS.get(self.operator)
+        if pattern is not None and not re.match(pattern, self.queue):
+            raise ValueError(
+                f"queue {self.queue!r} is not a {self.operator} group (1.1 … 6.2); "
+                "docs/outages.md says how to find yours"
+            )
+        return self
 
     @model_validator(mode="after")
     def _url_when_needed(self) -> OutagesConfig:

@@ -20,6 +20,15 @@ PROVIDERS: dict[str, ProviderFactory] = {
     "dtek-gpv": DtekGpv,  # DTEK DisconSchedule JSON (and converters) from a mirror URL
     "lvivoblenergo": Lvivoblenergo,
 }
+# Queue codes each operator uses, where they are known to be fixed (checked by check-config;
+# the others are checked against the operator's own list at run time).
+_TWELVE = r"^[1-6]\.[12]$"
+QUEUE_PATTERNS = {
+    "yasno-kyiv": _TWELVE,
+    "yasno-dnipro-dnem": _TWELVE,
+    "yasno-dnipro-cek": _TWELVE,
+    "lvivoblenergo": _TWELVE,
+}
 # Operators whose data has no default address: outages.url is required.
 NEEDS_URL = frozenset({"dtek-gpv"})
 
@@ -30,4 +39,11 @@ def default_max_age(operator: str) -> float | None:
     return float(age) if age is not None else None
 
 
-__all__ = ["NEEDS_URL", "PROVIDERS", "OutageProvider", "ProviderFactory", "default_max_age"]
+__all__ = [
+    "NEEDS_URL",
+    "PROVIDERS",
+    "QUEUE_PATTERNS",
+    "OutageProvider",
+    "ProviderFactory",
+    "default_max_age",
+]
