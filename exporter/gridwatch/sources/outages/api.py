@@ -41,7 +41,7 @@ def _windows(windows: tuple[Window, ...], tz: ZoneInfo) -> list[dict[str, Any]]:
     ]
 
 
-def _day(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, Any]:
+def day_json(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, Any]:
     entry = schedule.days.get(day) if schedule is not None else None
     known = entry is not None and entry.known
     status = entry.state if entry is not None else DayStatus.NO_DATA
@@ -101,9 +101,9 @@ def outages_snapshot(
         "next_possible_outage": (
             {"start": _times(maybe[0], tz), "end": _times(maybe[1], tz)} if maybe else None
         ),
-        "today": _day(schedule, today, tz),
-        "tomorrow": _day(schedule, today + timedelta(days=1), tz),
-        "days": [_day(schedule, day, tz) for day in _days_ahead(schedule, today)],
+        "today": day_json(schedule, today, tz),
+        "tomorrow": day_json(schedule, today + timedelta(days=1), tz),
+        "days": [day_json(schedule, day, tz) for day in _days_ahead(schedule, today)],
         "last_change": {
             "count": tracker.changes,
             "at": _times(tracker.last_change, tz),
