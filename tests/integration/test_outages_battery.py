@@ -178,6 +178,7 @@ async def test_the_documented_metric_names_are_the_exported_ones(
         "gridwatch_outage_schedule_next_possible_outage_end_timestamp_seconds",
         "gridwatch_outage_schedule_preliminary_outage_seconds",
         "gridwatch_outage_battery_margin_possible_joules",
+        "gridwatch_outage_schedule_data_stale",
     }
     assert _documented(section, r"`(gridwatch_outage_\w+)`") == exported | possible_only
     outages_md = (DOCS / "outages.md").read_text(encoding="utf-8")

@@ -178,10 +178,12 @@ async def test_dtek_mirror_stale_data_is_no_data(peer: OperatorPeer, run: Any) -
     )
     s = await gw.wait_for("a schedule", fetched("1.1"))
     assert status(s, "1.1", "today") == "published"
+    assert value(s, P + "data_stale", queue="1.1") == 0
     clock.set("2025-12-10T16:00")  # the mirror stopped updating at 07:24 UTC = 09:24 Kyiv
     s = await gw.wait_for("stale", lambda s: status(s, "1.1", "today") == "no_data")
     assert value(s, P + "outage_active", queue="1.1") is None
     assert value(s, P + "planned_outage_seconds", **day("1.1", "today")) is None
+    assert value(s, P + "data_stale", queue="1.1") == 1
 
 
 @pytest.mark.parametrize(

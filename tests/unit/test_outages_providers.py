@@ -305,3 +305,40 @@ def test_gpv_cells_match_the_values(values: list[str]) -> None:
             if entry.state is DayStatus.WAITING:
                 want = Cell.UNKNOWN
             assert cells[hour * 2 + half] is want
+
+
+def test_changes_count_the_normalised_day_and_definite_ones_apart(tmp_path: Path) -> None:
+    from gridwatch.core.statedb import StateDB
+    from gridwatch.sources.outages.schedule import Schedule
+    from gridwatch.sources.outages.tracker import ScheduleTracker
+
+    db = StateDB(tmp_path / "gridwatch.db")
+
+    def tracker() -> ScheduleTracker:
+        return ScheduleTracker(
+            device="1.1", queue="1.1", operator="dtek-gpv", tz=KYIV, stale_after=1e9, db=lambda: db
+        )
+
+    first = tracker()
+    payload = load_json(FACT)
+    t0 = at("2025-12-10T10:00").timestamp()
+
+    def download(t: float, data: Any) -> list[date]:
+        return first.update(Schedule(t, "1.1", "dtek-gpv", KYIV, dtek_gpv.parse_fact(data, "1.1")))
+
+    assert download(t0, payload) == []
+    assert download(t0 + 600, payload) == []  # the same schedule sent again: no change
+    hours = payload["fact"]["data"]["1765317600"]["GPV1.1"]
+    hours["21"] = "maybe"  # a possible hour only
+    assert download(t0 + 1200, payload) == [date(2025, 12, 10)]
+    assert (first.changes, first.definite_changes) == (1, 0)
+    hours["21"] = "no"  # a definite one
+    assert download(t0 + 1800, payload) == [date(2025, 12, 10)]
+    assert (first.changes, first.definite_changes) == (2, 1)
+    restarted = tracker()  # counters and the day's status, cells and windows survive a restart
+    assert (restarted.changes, restarted.definite_changes) == (2, 1)
+    assert restarted.latest is not None and first.latest is not None
+    day = date(2025, 12, 10)
+    assert restarted.latest.days[day].cells(KYIV) == first.latest.days[day].cells(KYIV)
+    assert restarted.latest.days[date(2025, 12, 11)].state is DayStatus.WAITING
+    db.close()

@@ -17,6 +17,7 @@ from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.energy.runtime import JOULES_PER_WH, battery_supply, energy_needed_joules
 from gridwatch.sources.outages.config import OutagesConfig
+from gridwatch.sources.outages.providers import PROVIDERS, default_max_age
 from gridwatch.sources.outages.schedule import DayStatus, Schedule
 from gridwatch.sources.outages.tracker import ScheduleTracker
 
@@ -42,6 +43,9 @@ class OutageFamilies:
         self._config = config
         self._key = key
         self._tracker = tracker
+        self._max_age = config.data_max_age
+        if self._max_age is None and config.operator in PROVIDERS:
+            self._max_age = default_max_age(config.operator)
 
     def __call__(self, store: StateStore, now: float) -> Iterator[Metric]:
         queue = self._config.queue
@@ -125,6 +129,18 @@ class OutageFamilies:
             labels=["queue"],
         )
         changes.add_metric([queue], tracker.changes)
+        definite_changes = CounterMetricFamily(
+            "gridwatch_outage_schedule_definite_changes",
+            "Downloads whose definite outages (or whether a day is in force) changed for today or "
+            "a later day; possible and preliminary windows do not count; persisted.",
+            labels=["queue"],
+        )
+        definite_changes.add_metric([queue], tracker.definite_changes)
+        stale = _g(
+            "gridwatch_outage_schedule_data_stale",
+            "1 when the operator's (or mirror's) data is older than outages.data_max_age, so its "
+            f"days read no_data; 0 when fresh; absent when it carries no time ({CACHED}).",
+        )
         last_change = _g(
             "gridwatch_outage_schedule_last_change_timestamp_seconds",
             "When gridwatch last saw the published windows change (persisted).",
@@ -144,6 +160,9 @@ class OutageFamilies:
             if outage is not None:
                 start.add_metric([queue], outage[0])
                 end.add_metric([queue], outage[1])
+            stamps = [d.data_at for d in schedule.days.values() if d.data_at is not None]
+            if stamps and self._max_age is not None:
+                stale.add_metric([queue], 1.0 if now - max(stamps) > self._max_age else 0.0)
             maybe = schedule.next_possible(now)
             if maybe is not None:
                 possible_start.add_metric([queue], maybe[0])
@@ -169,7 +188,8 @@ class OutageFamilies:
         yield from non_empty(
             (info, fetched, active, start, end, possible_start, possible_end, published, status)
         )
-        yield from non_empty((planned, possible, preliminary, approved, changes, last_change))
+        yield from non_empty((planned, possible, preliminary, approved, stale))
+        yield from non_empty((changes, definite_changes, last_change))
         yield from non_empty(self._battery(store, now, outage, maybe))
 
     def _battery(
