@@ -79,7 +79,10 @@ def status(s: Samples, q: str, label: str) -> str | None:
     found = [
         dict(labels)["status"]
         for name, labels in s
-        if name == P + "day_status" and dict(labels)["day"] == label and s[(name, labels)] == 1
+        if name == P + "day_status"
+        and dict(labels)["queue"] == q
+        and dict(labels)["day"] == label
+        and s[(name, labels)] == 1
     ]
     return found[0] if found else None
 
@@ -268,3 +271,42 @@ async def test_lvivoblenergo_text_schedule(peer: OperatorPeer, run: Any) -> None
     )
     assert status(s, "1.1", "tomorrow") == "published"
     assert value(s, P + "planned_outage_seconds", **day("1.1", "today")) == 4 * HOUR
+
+
+async def test_two_queues_of_two_operators(peer: OperatorPeer, run: Any, tmp_path: Path) -> None:
+    """A household with two addresses: YASNO Kyiv 1.1 and a DTEK mirror 4.2, one exporter."""
+    peer.serve(yasno_path(25, 902), load_json(FIX / "yasno_waiting_1.1_2025-12-13.json"))
+    peer.serve(MIRROR, load_json(FIX / "dtek_dnem_fact_2025-12-10.json"))
+    clock = at("2025-12-10T10:00")
+    config = parse_config(
+        {
+            "site": {"timezone": "Europe/Kyiv", "data_dir": str(tmp_path)},
+            "exporter": {"listen_address": "127.0.0.1", "port": 0},
+            "outages": [
+                {"operator": "yasno-kyiv", "queue": "1.1", "url": peer.url, "interval": "0.1s"},
+                {"operator": "dtek-gpv", "queue": "4.2", "url": peer.url + MIRROR,
+                 "interval": "0.1s", "name": "parents"},
+            ],
+        }
+    )  # fmt: skip
+    exporter = Exporter(config, clock=clock)
+    await exporter.start()
+    try:
+        gw = Running(exporter)
+        s = await gw.wait_for("both", lambda s: fetched("1.1")(s) and fetched("4.2")(s))
+        assert source(s, "1.1") == 1 and source(s, "parents") == 1
+        # One family per name, a series per queue; the YASNO capture's days lie in the future.
+        assert status(s, "4.2", "today") == "published"
+        assert value(s, P + "outage_active", queue="4.2") == 1  # 09:00–12:00
+        assert value(s, P + "next_outage_end_timestamp_seconds", queue="4.2") == kyiv(
+            "2025-12-10T12:00"
+        )
+        assert value(s, P + "info", queue="1.1", operator="dtek-kem") == 1
+        assert value(s, P + "info", queue="4.2", operator="dtek-gpv") == 1
+        code, body, _ = await gw.get("/api/v1/outages?queue=parents")
+        assert code == 200 and json.loads(body)["queue"] == "4.2"
+        assert json.loads(body)["queues"] == ["1.1", "4.2"]
+        code, body, _ = await gw.get("/api/v1/outages?queue=9.9")
+        assert code == 404
+    finally:
+        await exporter.stop()

@@ -56,3 +56,20 @@ def test_every_operator_accepts_its_queues() -> None:
         url = {"url": "https://mirror.example/data/dnipro.json"} if operator == "dtek-gpv" else {}
         outages = parse_config({"outages": {"queue": queue, "operator": operator, **url}}).outages
         assert outages is not None and outages.queue == queue
+
+
+def test_several_queues_are_a_list_with_distinct_queues_and_names() -> None:
+    two = [{"queue": "5.2"}, {"queue": "3.1", "operator": "yasno-kyiv", "name": "parents"}]
+    outages = parse_config({"outages": two}).outages
+    assert isinstance(outages, list) and [q.device for q in outages] == ["5.2", "parents"]
+    for bad, words in (
+        ([{"queue": "5.2"}, {"queue": "5.2", "name": "b"}], "queue 5.2 appears twice"),
+        (
+            [{"queue": "5.2", "name": "a"}, {"queue": "3.1", "name": "a"}],
+            "already the name of outages[0]",
+        ),
+        ([], "at least one queue"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            parse_config({"outages": bad}, "site.yml")
+        assert any(words in text for text in dict(info.value.problems).values()), info.value

@@ -6,6 +6,7 @@ UTC. A day that is not published has ``published: false`` and no windows, never 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,8 +113,29 @@ def outages_snapshot(
     }
 
 
-def outages_route(store: StateStore, key: SourceKey, tracker: ScheduleTracker) -> web.RouteDef:
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    key: SourceKey
+    tracker: ScheduleTracker
+
+
+def outages_route(store: StateStore, views: list[QueueView]) -> web.RouteDef:
+    """The first configured queue, or ``?queue=`` (queue code or device name); ``queues`` lists
+    every configured one."""
+
     async def handler(request: web.Request) -> web.Response:
-        return web.json_response(outages_snapshot(store, key, tracker, store.now()))
+        wanted = request.query.get("queue")
+        view = views[0]
+        if wanted is not None:
+            found = [v for v in views if wanted in (v.tracker.queue, v.key.device)]
+            if not found:
+                known = [v.tracker.queue for v in views]
+                return web.json_response(
+                    {"error": f"no queue {wanted!r}", "queues": known}, status=404
+                )
+            view = found[0]
+        body = outages_snapshot(store, view.key, view.tracker, store.now())
+        body["queues"] = [v.tracker.queue for v in views]
+        return web.json_response(body)
 
     return web.get("/api/v1/outages", handler)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict
 from gridwatch.sources.outages.providers import NEEDS_URL, PROVIDERS, QUEUE_PATTERNS
@@ -85,3 +86,20 @@ class OutagesConfig(Strict):
     def device(self) -> str:
         """The source's device label: the configured name, else the queue."""
         return self.name or self.queue
+
+
+def _distinct(queues: list[OutagesConfig]) -> list[OutagesConfig]:
+    # Series are labelled by queue and sources by device: two entries must differ in both.
+    if not queues:
+        raise ValueError("give at least one queue (or leave outages out)")
+    for what, values in (
+        ("queue", [q.queue for q in queues]),
+        ("name", [q.device for q in queues]),
+    ):
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"{what} {', '.join(repeated)} appears twice; each queue once")
+    return queues
+
+
+OutagesList = Annotated[list[OutagesConfig], AfterValidator(_distinct)]
