@@ -273,7 +273,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(payload=JSON)
 def test_parsers_never_crash(payload: object) -> None:
     for parse in (
@@ -342,3 +342,24 @@ def test_changes_count_the_normalised_day_and_definite_ones_apart(tmp_path: Path
     assert restarted.latest.days[day].cells(KYIV) == first.latest.days[day].cells(KYIV)
     assert restarted.latest.days[date(2025, 12, 11)].state is DayStatus.WAITING
     db.close()
+
+
+WORDS = st.sampled_from(
+    ["Група", "1.1.", "2.2.", "Електроенергії", "немає", "Електроенергія", "є.", "з", "до",
+     "10:30", "24:00", "07:00", ",", "Графік погодинних відключень на", "01.12.2025",
+     "31.02.2025", "Інформація станом на", "09:14", "<br>", "<p>", "</p>", "&nbsp;", "\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=st.lists(WORDS, max_size=30))
+def test_lvivoblenergo_text_never_crashes(words: list[str]) -> None:
+    text = "Графік погодинних відключень на 01.12.2025\n" + " ".join(words)
+    try:
+        parsed = lvivoblenergo.parse_text(text)
+    except ScheduleFormatError:
+        return
+    assert parsed is not None
+    for entry in parsed[2].values():
+        assert entry.state in (DayStatus.PUBLISHED, DayStatus.NO_OUTAGES)
+        assert all(w.end > w.start for w in entry.windows)
