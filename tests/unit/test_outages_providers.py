@@ -257,6 +257,10 @@ def test_lvivoblenergo_crossing_midnight_and_new_wording() -> None:
     (entry,) = lvivoblenergo.parse_menus(loe_menus([text]))[day].values()
     assert entry.planned_seconds == 5 * HOUR  # past midnight into the 23-hour day
     assert spans(entry.windows) == [("22:00", "04:00")]
+    autumn = date(2025, 10, 26)
+    text_autumn = loe_text(autumn, at("2025-10-26T08:00"), {"1.1": [("02:00", "05:00")]})
+    (long_day,) = lvivoblenergo.parse_menus(loe_menus([text_autumn]))[autumn].values()
+    assert long_day.planned_seconds == 4 * HOUR  # 03:00–04:00 happens twice
     odd = text.replace("Електроенергії немає", "Можливі відключення")
     with pytest.raises(ScheduleFormatError, match="unknown wording"):
         lvivoblenergo.parse_menus(loe_menus([odd]))
