@@ -13,6 +13,8 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sim.outages.peers import (
     LOE_MENUS,
     YASNO_PROBABLE,
@@ -24,6 +26,7 @@ from gridwatch.sim.outages.peers import (
     yasno_group,
     yasno_path,
 )
+from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import PROJECT_FIXTURES, Samples, load_json, value
 from tests.integration.conftest import Running
@@ -47,12 +50,13 @@ async def peer() -> AsyncIterator[OperatorPeer]:
 async def run(peer: OperatorPeer, tmp_path: Path) -> AsyncIterator[Any]:
     exporters: list[Exporter] = []
 
-    async def start(clock: Clock, **outages: Any) -> Running:
+    async def start(clock: Clock, extra: dict[str, Any] | None = None, **outages: Any) -> Running:
         config = parse_config(
             {
                 "site": {"timezone": "Europe/Kyiv", "data_dir": str(tmp_path)},
                 "exporter": {"listen_address": "127.0.0.1", "port": 0},
                 "outages": {"interval": "0.1s", **outages},
+                **(extra or {}),
             }
         )
         exporter = Exporter(config, clock=clock)
@@ -310,3 +314,39 @@ async def test_two_queues_of_two_operators(peer: OperatorPeer, run: Any, tmp_pat
         assert code == 404
     finally:
         await exporter.stop()
+
+
+async def test_battery_margin_for_possible_outages_is_kept_apart(
+    peer: OperatorPeer, run: Any
+) -> None:
+    """Only a preliminary (WaitingForSchedule) outage lies ahead: no definite margin, so no
+    alert; the margin against the preliminary 00:00–03:00 block is reported apart."""
+    peer.serve(yasno_path(25, 902), load_json(FIX / "yasno_waiting_1.1_2025-12-13.json"))
+    clock = at("2025-12-13T20:00")
+    device = InverterDevice(load_shipped("smg_ii"), clock=clock)
+    device.overrides = {"battery_soc": 50, "output_power": 500, "battery_power": -500}
+    async with ModbusInverterServer(device) as inverter:
+        smg = {
+            "name": "smg",
+            "transport": "tcp",
+            "host": "127.0.0.1",
+            "port": inverter.port,
+            "interval": "0.1s",
+            "timeout": "0.5s",
+            "retries": 0,
+            "battery_capacity_wh": 5120,
+        }
+        gw = await run(
+            clock, {"inverters": [smg]}, operator="yasno-kyiv", queue="1.1", url=peer.url
+        )
+        s = await gw.wait_for(
+            "the battery against the preliminary block",
+            lambda s: value(s, "gridwatch_outage_battery_margin_possible_joules", queue="1.1")
+            is not None,
+        )  # fmt: skip
+        energy = value(s, "gridwatch_outage_battery_energy_joules", queue="1.1")
+        load = value(s, "gridwatch_outage_battery_load_watts", queue="1.1")
+        assert energy is not None and load is not None
+        margin = value(s, "gridwatch_outage_battery_margin_possible_joules", queue="1.1")
+        assert margin == pytest.approx(energy - 3 * HOUR * load)
+        assert value(s, "gridwatch_outage_battery_margin_joules", queue="1.1") is None
