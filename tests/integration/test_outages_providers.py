@@ -28,7 +28,7 @@ from gridwatch.sim.outages.peers import (
 )
 from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.outages.schedule import KYIV
-from tests.helpers import PROJECT_FIXTURES, Samples, load_json, value
+from tests.helpers import PROJECT_FIXTURES, SHARED_FIXTURES, Samples, load_json, value
 from tests.integration.conftest import Running
 from tests.integration.outages_harness import Clock, kyiv
 
@@ -350,3 +350,59 @@ async def test_battery_margin_for_possible_outages_is_kept_apart(
         margin = value(s, "gridwatch_outage_battery_margin_possible_joules", queue="1.1")
         assert margin == pytest.approx(energy - 3 * HOUR * load)
         assert value(s, "gridwatch_outage_battery_margin_joules", queue="1.1") is None
+
+
+# Every real capture in ../shared, through `gridwatch run` against its simulator: what its
+# sidecar (.source.txt) states. Skips when ../shared is absent; the project copies above keep
+# the same checks in a plain clone.
+REAL_CAPTURES = {
+    "yasno_planned-outages_r25_dso902_group1.1_2025-12-13_tomorrow-WaitingForSchedule.json": (
+        {"operator": "yasno-kyiv", "queue": "1.1"}, yasno_path(25, 902), "2025-12-13T12:00",
+        {"today": ("no_outages", []), "tomorrow": ("waiting", [])},
+    ),
+    "yasno_planned-outages_r25_dso902_group1.1_2025-10-27_EmergencyShutdowns.json": (
+        {"operator": "yasno-kyiv", "queue": "1.1"}, yasno_path(25, 902), "2025-10-27T10:00",
+        {"today": ("emergency", None), "tomorrow": ("emergency", None)},
+    ),
+    "yasno_planned-outages_r3_dso303_CEK_group4.2_2025-12-23_EmergencyShutdowns.json": (
+        {"operator": "yasno-dnipro-cek", "queue": "4.2"}, yasno_path(3, 303), "2025-12-23T10:00",
+        {"today": ("emergency", None), "tomorrow": ("emergency", None)},
+    ),
+    "dtek_dnem_DisconSchedule.fact_2025-12-10_via_outage-data-ua.json": (
+        {"operator": "dtek-gpv", "queue": "1.1"}, MIRROR, "2025-12-10T10:00",
+        {"today": ("published", [("01:30", "08:30"), ("12:00", "19:00"), ("22:30", "24:00")]),
+         "tomorrow": ("waiting", [])},
+    ),
+    "dtek_dnem_offseason_fact-empty_plus_preset-GPV1.1_2026-08-21_via_outage-data-ua.json": (
+        {"operator": "dtek-gpv", "queue": "1.1"}, MIRROR, "2026-08-22T10:00",
+        {"today": ("no_data", None), "tomorrow": ("no_data", None)},
+    ),
+    "oe-outage-data_Ternopiloblenerho_GPV-normalized_2025-12-31.json": (
+        {"operator": "dtek-gpv", "queue": "1.1"}, MIRROR, "2025-12-31T10:00",
+        {"today": ("published", [("08:00", "09:00"), ("23:00", "24:00")]),
+         "tomorrow": ("no_data", None)},
+    ),
+}  # fmt: skip
+
+
+def _real(name: str) -> Path | None:
+    path = SHARED_FIXTURES / "ukraine-outages" / name
+    return path if path.exists() else None
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CAPTURES))
+async def test_real_captures_through_gridwatch_run(peer: OperatorPeer, run: Any, name: str) -> None:
+    path = _real(name)
+    if path is None:
+        pytest.skip("../shared/fixtures not present")
+    settings, route, instant, days = REAL_CAPTURES[name]
+    peer.serve(route, load_json(path))
+    url = peer.url + (MIRROR if route == MIRROR else "")
+    queue = str(settings["queue"])
+    gw = await run(at(instant), url=url, data_max_age="400d", **settings)
+    await gw.wait_for("a schedule", fetched(queue))
+    body = await api(gw)
+    for label, (status, windows) in days.items():
+        assert body[label]["status"] == status, (label, body[label])
+        got = [(w["from"], w["to"]) for w in body[label].get("windows", [])] or None
+        assert got == (windows or None), (label, body[label])
