@@ -78,9 +78,11 @@ async def test_in_season_day_with_several_windows(h: Harness) -> None:
         "possible": [],
         "possible_outage_seconds": 0,
         "cells": ["on"] * 48,
+        "hash": body["tomorrow"]["hash"],
         "approved_at": {"local": "2026-11-20T20:10:00+02:00", "utc": "2026-11-20T18:10:00Z"},
     }
     assert body["today"]["status"] == "published"
+    assert len(body["tomorrow"]["hash"]) == 16 and body["today"]["hash"] != body["tomorrow"]["hash"]
     assert body["today"]["cells"][:6] == ["off"] * 5 + ["on"]  # 00:00–02:30
     assert body["next_outage"]["start"]["local"] == "2026-11-20T18:00:00+02:00"
     assert body["last_change"] == {"count": 0, "at": None, "days": []}

@@ -58,6 +58,7 @@ def day_json(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, An
         result["possible"] = _windows(entry.possible, tz)
         result["possible_outage_seconds"] = entry.possible_seconds
         result["cells"] = [c.value for c in entry.cells(tz)]
+    result["hash"] = entry.digest(tz)  # equal for a re-sent schedule
     result["approved_at"] = _times(entry.approved_at, tz)
     return result
 
