@@ -13,6 +13,10 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
+from gridwatch.receiver.telegram.context import Context
+from gridwatch.receiver.telegram.outage_text import schedule_text
+from gridwatch.receiver.telegram.queries import Peers
+from gridwatch.receiver.telegram.templates import Catalog
 from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sim.outages.peers import (
@@ -312,6 +316,12 @@ async def test_two_queues_of_two_operators(peer: OperatorPeer, run: Any, tmp_pat
         assert json.loads(body)["queues"] == ["1.1", "4.2"]
         code, body, _ = await gw.get("/api/v1/outages?queue=9.9")
         assert code == 404
+        # The bot's /schedule lists both queues, each with its own days and states.
+        text = await schedule_lines(exporter.url, clock)
+        assert text.count("<b>📅 Outage schedule, queue 1.1</b>") == 1
+        assert "<b>📅 Outage schedule, queue 4.2</b>" in text
+        assert "  🔴 09:00–12:00 (3 h), now" in text
+        assert "  ⏳ Waiting for the operator to confirm the schedule" in text  # 4.2 tomorrow
     finally:
         await exporter.stop()
 
@@ -406,3 +416,17 @@ async def test_real_captures_through_gridwatch_run(peer: OperatorPeer, run: Any,
         assert body[label]["status"] == status, (label, body[label])
         got = [(w["from"], w["to"]) for w in body[label].get("windows", [])] or None
         assert got == (windows or None), (label, body[label])
+
+
+async def schedule_lines(exporter_url: str, clock: Clock) -> list[str]:
+    receiver = parse_config(
+        {"receiver": {"prometheus_url": "http://127.0.0.1:1", "exporter_url": exporter_url,
+                      "alertmanager_url": "http://127.0.0.1:1"}}
+    ).receiver  # fmt: skip
+    assert receiver is not None
+    peers = Peers(receiver, 5.0)
+    try:
+        ctx = Context(Catalog("en"), peers, None, KYIV, clock)
+        return await schedule_text(ctx)
+    finally:
+        await peers.close()

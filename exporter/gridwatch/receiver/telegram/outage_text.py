@@ -97,10 +97,10 @@ def _published_lines(
     return lines
 
 
-async def fetch(ctx: Context) -> tuple[dict[str, Any] | None, list[str]]:
+async def fetch(ctx: Context, queue: str | None = None) -> tuple[dict[str, Any] | None, list[str]]:
     """(the API's answer or None, lines saying why there is none)."""
     try:
-        body = await ctx.peers.outages()
+        body = await ctx.peers.outages(queue)
     except PeerError as exc:
         return None, [ctx.t("exporter_down", error=exc)]
     if body is None:
@@ -133,11 +133,21 @@ async def today_lines(ctx: Context) -> list[str]:
 
 
 async def schedule_text(ctx: Context) -> list[str]:
-    """/schedule: up to 3 days from today — today, tomorrow, and the day after when the operator
-    has published it (the exporter's ``days``; older exporters give only today/tomorrow)."""
+    """/schedule: every configured queue (the exporter's ``queues``), each with up to 3 days."""
     body, problems = await fetch(ctx)
     if body is None:
         return problems
+    lines = _queue_lines(ctx, body)
+    others = body.get("queues")
+    for queue in others[1:] if isinstance(others, list) else []:
+        more, problems = await fetch(ctx, str(queue))
+        lines += ["", *(problems if more is None else _queue_lines(ctx, more))]
+    return lines
+
+
+def _queue_lines(ctx: Context, body: dict[str, Any]) -> list[str]:
+    """One queue: today, tomorrow, and the day after when the operator has published it (the
+    exporter's ``days``; older exporters give only today/tomorrow)."""
     lines = [b(ctx.t("schedule.title", queue=body.get("queue", "?")))]
     now = _moment(body.get("now"))
     days = body.get("days")
