@@ -1,5 +1,5 @@
 """Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms |
-scan-inverter."""
+scan-inverter | find-queue."""
 
 from __future__ import annotations
 
@@ -127,6 +127,12 @@ def _cmd_scan_inverter(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_find_queue(args: argparse.Namespace) -> int:
+    from gridwatch.sources.outages.find_queue import find_queue
+
+    return find_queue(args.operator, args.street, args.house, args.url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridwatch", description="Watch a home's electricity: Prometheus exporter and tools."
@@ -212,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Solarman V5 stick's serial (its label) at host:port; on port 8899 it is asked",
     )
     inv.set_defaults(func=_cmd_scan_inverter)
+
+    find = sub.add_parser(
+        "find-queue", help="find the outage queue of an address (YASNO) and print the config"
+    )
+    find.add_argument("operator", help="outages.operator, e.g. yasno-kyiv")
+    find.add_argument("--street", help="street name as you would type it on yasno.ua")
+    find.add_argument("--house", help="house number")
+    find.add_argument("--url", default=None, help="API base URL (default: the operator's own)")
+    find.set_defaults(func=_cmd_find_queue)
     return parser
 
 

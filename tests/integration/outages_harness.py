@@ -129,5 +129,5 @@ def errors(s: Samples, reason: str, device: str = "5.2") -> float:
 
 def schedule_series(s: Samples) -> list[str]:
     """Names of the schedule series present (info and the change counter always are)."""
-    always = {P + "info", P + "changes_total"}
+    always = {P + "info", P + "changes_total", P + "definite_changes_total"}
     return sorted({name for name, _ in s if name.startswith(P) and name not in always})

@@ -172,9 +172,17 @@ async def test_the_documented_metric_names_are_the_exported_ones(
 
     metrics_md = (DOCS / "metrics.md").read_text(encoding="utf-8")
     section = metrics_md.split("\n## Outages", 1)[1].split("\n## ", 1)[0]
-    assert _documented(section, r"`(gridwatch_outage_\w+)`") == exported
+    # be-svitlo publishes no possible or preliminary outages; the providers' tests see those.
+    possible_only = {
+        "gridwatch_outage_schedule_next_possible_outage_start_timestamp_seconds",
+        "gridwatch_outage_schedule_next_possible_outage_end_timestamp_seconds",
+        "gridwatch_outage_schedule_preliminary_outage_seconds",
+        "gridwatch_outage_battery_margin_possible_joules",
+        "gridwatch_outage_schedule_data_stale",
+    }
+    assert _documented(section, r"`(gridwatch_outage_\w+)`") == exported | possible_only
     outages_md = (DOCS / "outages.md").read_text(encoding="utf-8")
-    assert _documented(outages_md, r"\b(gridwatch_outage_\w+)") <= exported
+    assert _documented(outages_md, r"\b(gridwatch_outage_\w+)") <= exported | possible_only
 
     rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"][0]["rules"]
     recorded = {rule["record"] for rule in rules}

@@ -113,7 +113,7 @@ async def test_bodies_that_are_not_a_schedule(
     assert schedule_series(s) == []  # nothing published, nothing active: unknown stays unknown
     body_json = await api(gw)
     assert body_json["available"] is False
-    assert body_json["today"] == {"date": "2026-11-20", "published": False}
+    assert body_json["today"] == {"date": "2026-11-20", "published": False, "status": "no_data"}
     assert body_json["source"]["error"]["reason"] == "payload"
     assert len(down_logs(caplog)) == 1
     await recovers(h, gw)

@@ -72,10 +72,18 @@ async def test_in_season_day_with_several_windows(h: Harness) -> None:
     assert body["tomorrow"] == {
         "date": "2026-11-21",
         "published": True,
+        "status": "no_outages",
         "windows": [],
         "planned_outage_seconds": 0,
+        "possible": [],
+        "possible_outage_seconds": 0,
+        "cells": ["on"] * 48,
+        "hash": body["tomorrow"]["hash"],
         "approved_at": {"local": "2026-11-20T20:10:00+02:00", "utc": "2026-11-20T18:10:00Z"},
     }
+    assert body["today"]["status"] == "published"
+    assert len(body["tomorrow"]["hash"]) == 16 and body["today"]["hash"] != body["tomorrow"]["hash"]
+    assert body["today"]["cells"][:6] == ["off"] * 5 + ["on"]  # 00:00–02:30
     assert body["next_outage"]["start"]["local"] == "2026-11-20T18:00:00+02:00"
     assert body["last_change"] == {"count": 0, "at": None, "days": []}
     # The bot's /schedule reads `days`: today and tomorrow, nothing later was published.
@@ -174,7 +182,7 @@ async def test_off_season_is_no_information_not_power_on(h: Harness) -> None:
         assert not [k for k in s if k[0] == P + absent], absent
     body = await api(gw)
     assert body["active"] is None and body["next_outage"] is None
-    assert body["today"] == {"date": "2026-11-20", "published": False}
+    assert body["today"] == {"date": "2026-11-20", "published": False, "status": "no_data"}
 
 
 async def test_unknown_queue_is_reported_as_such(h: Harness) -> None:

@@ -6,7 +6,28 @@ from gridwatch.dashboards.common import GRID, KWH, OUTAGES, QUEUE, SITE_VAR, Q
 from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
 from gridwatch.dashboards.panels import bars, stat, timeline, timeseries
 
-PUBLISHED = mapping({"1": ("published", "green"), "0": ("no information yet", "orange")})
+PUBLISHED = mapping({"1": ("in force", "green"), "0": ("no information yet", "orange")})
+# The day status state set folded into one number per day, so a stat can name it.
+STATUS_CODES = (("published", 1), ("waiting", 2), ("emergency", 3), ("no_outages", 4))
+DAY_STATUS = mapping(
+    {
+        "0": ("no data", "orange"),
+        "1": ("published", "blue"),
+        "2": ("waiting (preliminary)", "orange"),
+        "3": ("EMERGENCY: schedule suspended", "red"),
+        "4": ("no outages", "green"),
+    }
+)
+
+
+def _day_status() -> str:
+    parts = [
+        f"({sel('gridwatch_outage_schedule_day_status', Q, f'status="{name}"')} * {code})"
+        for name, code in STATUS_CODES
+    ]
+    return " + ignoring(status) ".join(parts)
+
+
 PLANNED = mapping({"1": ("planned outage", "red"), "0": ("no outage planned", "green")})
 
 
@@ -54,11 +75,17 @@ def dashboard() -> Dashboard:
                 width=6,
             ),
             bars(
-                "Planned outage per day",
-                "Hours of planned outages today and tomorrow (DST-correct).",
+                "Outage time per day",
+                "Definite outages (in force) and possible ones (the operator's 'maybe' half hours "
+                "and weekly template), today and tomorrow, DST-correct.",
                 Target(
                     sel("gridwatch_outage_schedule_planned_outage_seconds", Q),
-                    "{{day}}",
+                    "{{day}} definite",
+                    instant=True,
+                ),
+                Target(
+                    sel("gridwatch_outage_schedule_possible_outage_seconds", Q),
+                    "{{day}} possible",
                     instant=True,
                 ),
                 unit="s",
@@ -69,8 +96,17 @@ def dashboard() -> Dashboard:
                 height=4,
             ),
             stat(
+                "Day status",
+                "Published, waiting (preliminary windows, not alerted on), emergency (schedule "
+                "suspended), no outages, or no data. 'No data' is never 'no outages'.",
+                Target(_day_status(), "{{day}}", instant=True),
+                mappings=DAY_STATUS,
+                thresholds=steps((None, "orange"), (4, "green")),
+            ),
+            stat(
                 "Published",
-                "Has the operator published the day? 'No information' is not 'no outages'.",
+                "Is the day's schedule in force (published, with or without outages)? 'No "
+                "information' is not 'no outages'.",
                 Target(sel("gridwatch_outage_schedule_day_published", Q), "{{day}}", instant=True),
                 mappings=PUBLISHED,
                 thresholds=steps((None, "orange"), (1, "green")),

@@ -39,10 +39,42 @@ def _date_text(day: Any) -> str:
         return esc(day)
 
 
+def _window_values(ctx: Context, window: dict[str, Any]) -> dict[str, object]:
+    return {
+        "start": window.get("from", "?"),
+        "end": window.get("to", "?"),
+        "duration": ctx.catalog.duration(float(window.get("seconds") or 0)),
+    }
+
+
+def _listed(ctx: Context, day: dict[str, Any], field: str, key: str) -> list[str]:
+    """Possible or preliminary windows: shown for planning, marked as not definite."""
+    items = day.get(field)
+    if not isinstance(items, list):
+        return []
+    return ["  " + ctx.t(key, **_window_values(ctx, w)) for w in items if isinstance(w, dict)]
+
+
 def day_lines(ctx: Context, day: dict[str, Any], now: datetime | None) -> list[str]:
     when = _date_text(day.get("date"))
+    status = day.get("status")
+    head = b(ctx.t("schedule.day", date=when))
+    if status == "emergency":
+        return [head, "  " + ctx.t("schedule.emergency")]
+    if status == "waiting":
+        lines = [head, "  " + ctx.t("schedule.waiting")]
+        lines += _listed(ctx, day, "preliminary", "schedule.window_preliminary")
+        return lines + _listed(ctx, day, "possible", "schedule.window_possible")
     if not day.get("published"):
-        return [b(ctx.t("schedule.day", date=when)), "  " + ctx.t("schedule.not_published")]
+        return [head, "  " + ctx.t("schedule.not_published")]
+    return _published_lines(ctx, day, now, when) + _listed(
+        ctx, day, "possible", "schedule.window_possible"
+    )
+
+
+def _published_lines(
+    ctx: Context, day: dict[str, Any], now: datetime | None, when: str
+) -> list[str]:
     windows = [w for w in day.get("windows", []) if isinstance(w, dict)]
     total = day.get("planned_outage_seconds")
     if windows and isinstance(total, int | float):
@@ -54,11 +86,7 @@ def day_lines(ctx: Context, day: dict[str, Any], now: datetime | None) -> list[s
         return [*lines, "  " + ctx.t("schedule.none_planned")]
     for window in windows:
         start, end = _moment(window.get("start")), _moment(window.get("end"))
-        values = {
-            "start": window.get("from", "?"),
-            "end": window.get("to", "?"),
-            "duration": ctx.catalog.duration(float(window.get("seconds") or 0)),
-        }
+        values = _window_values(ctx, window)
         if now is not None and end is not None and end <= now:
             key = "schedule.window_past"
         elif now is not None and start is not None and start <= now:
@@ -69,10 +97,10 @@ def day_lines(ctx: Context, day: dict[str, Any], now: datetime | None) -> list[s
     return lines
 
 
-async def fetch(ctx: Context) -> tuple[dict[str, Any] | None, list[str]]:
+async def fetch(ctx: Context, queue: str | None = None) -> tuple[dict[str, Any] | None, list[str]]:
     """(the API's answer or None, lines saying why there is none)."""
     try:
-        body = await ctx.peers.outages()
+        body = await ctx.peers.outages(queue)
     except PeerError as exc:
         return None, [ctx.t("exporter_down", error=exc)]
     if body is None:
@@ -105,11 +133,21 @@ async def today_lines(ctx: Context) -> list[str]:
 
 
 async def schedule_text(ctx: Context) -> list[str]:
-    """/schedule: up to 3 days from today — today, tomorrow, and the day after when the operator
-    has published it (the exporter's ``days``; older exporters give only today/tomorrow)."""
+    """/schedule: every configured queue (the exporter's ``queues``), each with up to 3 days."""
     body, problems = await fetch(ctx)
     if body is None:
         return problems
+    lines = _queue_lines(ctx, body)
+    others = body.get("queues")
+    for queue in others[1:] if isinstance(others, list) else []:
+        more, problems = await fetch(ctx, str(queue))
+        lines += ["", *(problems if more is None else _queue_lines(ctx, more))]
+    return lines
+
+
+def _queue_lines(ctx: Context, body: dict[str, Any]) -> list[str]:
+    """One queue: today, tomorrow, and the day after when the operator has published it (the
+    exporter's ``days``; older exporters give only today/tomorrow)."""
     lines = [b(ctx.t("schedule.title", queue=body.get("queue", "?")))]
     now = _moment(body.get("now"))
     days = body.get("days")

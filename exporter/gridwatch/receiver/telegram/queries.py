@@ -106,8 +106,9 @@ class Peers:
                 continue  # one odd series must not hide the others
         return Samples(samples)
 
-    async def outages(self) -> dict[str, Any] | None:
-        return await self._exporter("/api/v1/outages")
+    async def outages(self, queue: str | None = None) -> dict[str, Any] | None:
+        params = {"queue": queue} if queue is not None else None
+        return await self._exporter("/api/v1/outages", params)
 
     async def prices(self, day: date | None = None) -> dict[str, Any] | None:
         params = {"date": day.isoformat()} if day is not None else None

@@ -7,7 +7,7 @@ import contextlib
 from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
-from gridwatch.sources.outages import OUTAGES
+from gridwatch.sources.outages import OUTAGES, outage_queues
 
 CHANGE_EVERY = 300.0  # the made-up schedule moves every 5 minutes, so changes show in the demo
 
@@ -15,16 +15,19 @@ CHANGE_EVERY = 300.0  # the made-up schedule moves every 5 minutes, so changes s
 async def demo_part(
     config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
 ) -> tuple[Config, list[str]]:
-    user_outages = OUTAGES.of(config)
-    if user_outages is None:
+    queues = outage_queues(config)
+    if not queues:
         return config, []
     sim = OutageOperatorSimulator(clock=clock, rotation=Rotation(CHANGE_EVERY))
     await sim.start()
     stack.push_async_callback(sim.close)
-    outages = user_outages.model_copy(update={"url": sim.url})
+    # Every queue is served in the be-svitlo format, whatever operator the config names.
+    simulated = [q.model_copy(update={"url": sim.url, "operator": "be-svitlo"}) for q in queues]
     lines = [
-        f"  outages      queue {outages.queue} (simulated be-svitlo, changes every "
-        f"{CHANGE_EVERY / 60:g} min): {sim.url}/schedule-by-queue?queue={outages.queue} · "
-        f"geo-block it: curl -X POST '{sim.url}/sim/mode?mode=forbidden' (mode=ok to undo)",
+        f"  outages      queue {q.queue} (simulated be-svitlo, changes every "
+        f"{CHANGE_EVERY / 60:g} min): {sim.url}/schedule-by-queue?queue={q.queue} · "
+        f"geo-block it: curl -X POST '{sim.url}/sim/mode?mode=forbidden' (mode=ok to undo)"
+        for q in simulated
     ]
-    return config.model_copy(update={OUTAGES.key: outages}), lines
+    value = simulated if isinstance(OUTAGES.of(config), list) else simulated[0]
+    return config.model_copy(update={OUTAGES.key: value}), lines

@@ -6,6 +6,7 @@ UTC. A day that is not published has ``published: false`` and no windows, never 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from aiohttp import web
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sources.outages.metrics import current_schedule
-from gridwatch.sources.outages.schedule import Schedule
+from gridwatch.sources.outages.schedule import DayStatus, Schedule, Window
 from gridwatch.sources.outages.tracker import ScheduleTracker
 
 
@@ -28,22 +29,37 @@ def _times(ts: float | None, tz: ZoneInfo) -> dict[str, str] | None:
     }
 
 
-def _day(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, Any]:
+def _windows(windows: tuple[Window, ...], tz: ZoneInfo) -> list[dict[str, Any]]:
+    return [
+        {
+            "from": w.start_text,
+            "to": w.end_text,
+            "start": _times(w.start, tz),
+            "end": _times(w.end, tz),
+            "seconds": w.seconds,
+        }
+        for w in windows
+    ]
+
+
+def day_json(schedule: Schedule | None, day: date, tz: ZoneInfo) -> dict[str, Any]:
     entry = schedule.days.get(day) if schedule is not None else None
-    result: dict[str, Any] = {"date": day.isoformat(), "published": entry is not None}
-    if entry is not None:
-        result["windows"] = [
-            {
-                "from": w.start_text,
-                "to": w.end_text,
-                "start": _times(w.start, tz),
-                "end": _times(w.end, tz),
-                "seconds": w.seconds,
-            }
-            for w in entry.windows
-        ]
+    known = entry is not None and entry.known
+    status = entry.state if entry is not None else DayStatus.NO_DATA
+    result: dict[str, Any] = {"date": day.isoformat(), "published": known, "status": status.value}
+    if entry is None:
+        return result
+    if known:
+        result["windows"] = _windows(entry.windows, tz)
         result["planned_outage_seconds"] = entry.planned_seconds
-        result["approved_at"] = _times(entry.approved_at, tz)
+    if status is DayStatus.WAITING:
+        result["preliminary"] = _windows(entry.preliminary, tz)
+    if status not in (DayStatus.NO_DATA, DayStatus.EMERGENCY):
+        result["possible"] = _windows(entry.possible, tz)
+        result["possible_outage_seconds"] = entry.possible_seconds
+        result["cells"] = [c.value for c in entry.cells(tz)]
+    result["hash"] = entry.digest(tz)  # equal for a re-sent schedule
+    result["approved_at"] = _times(entry.approved_at, tz)
     return result
 
 
@@ -64,6 +80,7 @@ def outages_snapshot(
     today = datetime.fromtimestamp(now, tz).date()
     health = next((h for h in store.health() if h.key == key), None)
     outage = schedule.current_or_next(now) if schedule is not None else None
+    maybe = schedule.next_possible(now) if schedule is not None else None
     return {
         "queue": tracker.queue,
         "operator": tracker.operator,
@@ -83,9 +100,12 @@ def outages_snapshot(
         "next_outage": (
             {"start": _times(outage[0], tz), "end": _times(outage[1], tz)} if outage else None
         ),
-        "today": _day(schedule, today, tz),
-        "tomorrow": _day(schedule, today + timedelta(days=1), tz),
-        "days": [_day(schedule, day, tz) for day in _days_ahead(schedule, today)],
+        "next_possible_outage": (
+            {"start": _times(maybe[0], tz), "end": _times(maybe[1], tz)} if maybe else None
+        ),
+        "today": day_json(schedule, today, tz),
+        "tomorrow": day_json(schedule, today + timedelta(days=1), tz),
+        "days": [day_json(schedule, day, tz) for day in _days_ahead(schedule, today)],
         "last_change": {
             "count": tracker.changes,
             "at": _times(tracker.last_change, tz),
@@ -94,8 +114,29 @@ def outages_snapshot(
     }
 
 
-def outages_route(store: StateStore, key: SourceKey, tracker: ScheduleTracker) -> web.RouteDef:
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    key: SourceKey
+    tracker: ScheduleTracker
+
+
+def outages_route(store: StateStore, views: list[QueueView]) -> web.RouteDef:
+    """The first configured queue, or ``?queue=`` (queue code or device name); ``queues`` lists
+    every configured one."""
+
     async def handler(request: web.Request) -> web.Response:
-        return web.json_response(outages_snapshot(store, key, tracker, store.now()))
+        wanted = request.query.get("queue")
+        view = views[0]
+        if wanted is not None:
+            found = [v for v in views if wanted in (v.tracker.queue, v.key.device)]
+            if not found:
+                known = [v.tracker.queue for v in views]
+                return web.json_response(
+                    {"error": f"no queue {wanted!r}", "queues": known}, status=404
+                )
+            view = found[0]
+        body = outages_snapshot(store, view.key, view.tracker, store.now())
+        body["queues"] = [v.tracker.queue for v in views]
+        return web.json_response(body)
 
     return web.get("/api/v1/outages", handler)

@@ -26,10 +26,24 @@ async def _read_bounded(response: aiohttp.ClientResponse, url: str) -> bytes:
     return bytes(body)
 
 
+GEO_BLOCK = (
+    "the operator geo-blocks addresses outside Ukraine; run gridwatch from a Ukrainian "
+    "connection (or through a Ukrainian proxy/VPN)"
+)
+
+
 async def fetch_json(
-    session: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    forbidden: str = GEO_BLOCK,
+    **kwargs: Any,
 ) -> object:
-    """One request; every failure becomes a SourceError with a reason from core.source."""
+    """One request; every failure becomes a SourceError with a reason from core.source.
+
+    ``forbidden`` explains a 403 for this operator (a geo-block, a bot wall).
+    """
     host = urlsplit(url).netloc
     try:
         async with session.request(method, url, headers=HEADERS, **kwargs) as response:
@@ -47,15 +61,16 @@ async def fetch_json(
     except aiohttp.ClientError as exc:
         raise SourceError("protocol", f"bad HTTP exchange with {host}: {exc}") from None
     if status == 403:
-        raise SourceError(
-            "forbidden",
-            f"HTTP 403 from {host}: the operator geo-blocks addresses outside Ukraine; "
-            "run gridwatch from a Ukrainian connection (or through a Ukrainian proxy/VPN)",
-        )
+        raise SourceError("forbidden", f"HTTP 403 from {host}: {forbidden}")
     if status >= 400:
         raise SourceError("http_error", f"HTTP {status} from {url}")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         snippet = body[:60].decode("utf-8", "replace")
+        if body.lstrip()[:1] == b"<":
+            # Bot walls (Incapsula, Cloudflare) answer 200 with a challenge page.
+            raise SourceError(
+                "payload", f"{url} answered HTML, not JSON (a bot wall?): {snippet!r}"
+            ) from None
         raise SourceError("payload", f"{url} did not answer JSON: {snippet!r}") from None

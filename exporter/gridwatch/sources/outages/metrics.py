@@ -17,7 +17,8 @@ from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.energy.runtime import JOULES_PER_WH, battery_supply, energy_needed_joules
 from gridwatch.sources.outages.config import OutagesConfig
-from gridwatch.sources.outages.schedule import Schedule
+from gridwatch.sources.outages.providers import PROVIDERS, default_max_age
+from gridwatch.sources.outages.schedule import DayStatus, Schedule
 from gridwatch.sources.outages.tracker import ScheduleTracker
 
 CACHED = "computed at scrape time from the cached operator schedule"
@@ -42,6 +43,9 @@ class OutageFamilies:
         self._config = config
         self._key = key
         self._tracker = tracker
+        self._max_age = config.data_max_age
+        if self._max_age is None and config.operator in PROVIDERS:
+            self._max_age = default_max_age(config.operator)
 
     def __call__(self, store: StateStore, now: float) -> Iterator[Metric]:
         queue = self._config.queue
@@ -83,6 +87,36 @@ class OutageFamilies:
             f"({CACHED}).",
             "day",
         )
+        status = _g(
+            "gridwatch_outage_schedule_day_status",
+            "The day's schedule state, one series per status (1 = the current one): published, "
+            "waiting (not confirmed; any windows are preliminary), emergency (schedule suspended "
+            f"for emergency outages), no_outages, no_data ({CACHED}).",
+            "day",
+            "status",
+        )
+        possible = _g(
+            "gridwatch_outage_schedule_possible_outage_seconds",
+            "Possible (not definite) outage time on the day: the operator's 'maybe' half hours "
+            f"and weekly template, minus definite outages; absent without data ({CACHED}).",
+            "day",
+        )
+        preliminary = _g(
+            "gridwatch_outage_schedule_preliminary_outage_seconds",
+            "Outage time in a schedule still waiting for confirmation (YASNO "
+            f"WaitingForSchedule): shown, not alerted on ({CACHED}).",
+            "day",
+        )
+        possible_start = _g(
+            "gridwatch_outage_schedule_next_possible_outage_start_timestamp_seconds",
+            "Start of the possible (or preliminary) outage in progress, else of the next one "
+            f"({CACHED}).",
+        )
+        possible_end = _g(
+            "gridwatch_outage_schedule_next_possible_outage_end_timestamp_seconds",
+            "End of the possible (or preliminary) outage in progress, else of the next one "
+            f"({CACHED}).",
+        )
         approved = _g(
             "gridwatch_outage_schedule_approved_timestamp_seconds",
             f"When the operator approved the day's schedule (scheduleApprovedSince; {CACHED}).",
@@ -95,6 +129,18 @@ class OutageFamilies:
             labels=["queue"],
         )
         changes.add_metric([queue], tracker.changes)
+        definite_changes = CounterMetricFamily(
+            "gridwatch_outage_schedule_definite_changes",
+            "Downloads whose definite outages (or whether a day is in force) changed for today or "
+            "a later day; possible and preliminary windows do not count; persisted.",
+            labels=["queue"],
+        )
+        definite_changes.add_metric([queue], tracker.definite_changes)
+        stale = _g(
+            "gridwatch_outage_schedule_data_stale",
+            "1 when the operator's (or mirror's) data is older than outages.data_max_age, so its "
+            f"days read no_data; 0 when fresh; absent when it carries no time ({CACHED}).",
+        )
         last_change = _g(
             "gridwatch_outage_schedule_last_change_timestamp_seconds",
             "When gridwatch last saw the published windows change (persisted).",
@@ -104,6 +150,7 @@ class OutageFamilies:
 
         schedule = current_schedule(store, self._key, tracker, now)
         outage: tuple[float, float] | None = None
+        maybe: tuple[float, float] | None = None
         if schedule is not None:
             fetched.add_metric([queue], schedule.received_at)
             on = schedule.active(now)
@@ -113,21 +160,44 @@ class OutageFamilies:
             if outage is not None:
                 start.add_metric([queue], outage[0])
                 end.add_metric([queue], outage[1])
+            stamps = [d.data_at for d in schedule.days.values() if d.data_at is not None]
+            if stamps and self._max_age is not None:
+                stale.add_metric([queue], 1.0 if now - max(stamps) > self._max_age else 0.0)
+            maybe = schedule.next_possible(now)
+            if maybe is not None:
+                possible_start.add_metric([queue], maybe[0])
+                possible_end.add_metric([queue], maybe[1])
             today = schedule.local_date(now)
             for label, day in (("today", today), ("tomorrow", today + timedelta(days=1))):
                 published.add_metric([queue, label], 1.0 if schedule.published(day) else 0.0)
+                state = schedule.status(day)
+                for each in DayStatus:
+                    status.add_metric([queue, label, each.value], 1.0 if each is state else 0.0)
                 entry = schedule.days.get(day)
-                if entry is not None:
+                if entry is None:
+                    continue
+                if entry.known:
                     planned.add_metric([queue, label], entry.planned_seconds)
-                    if entry.approved_at is not None:
-                        approved.add_metric([queue, label], entry.approved_at)
+                if state not in (DayStatus.NO_DATA, DayStatus.EMERGENCY):
+                    possible.add_metric([queue, label], entry.possible_seconds)
+                if state is DayStatus.WAITING:
+                    seconds = sum(w.seconds for w in entry.preliminary)
+                    preliminary.add_metric([queue, label], seconds)
+                if entry.approved_at is not None:
+                    approved.add_metric([queue, label], entry.approved_at)
         yield from non_empty(
-            (info, fetched, active, start, end, published, planned, approved, changes, last_change)
+            (info, fetched, active, start, end, possible_start, possible_end, published, status)
         )
-        yield from non_empty(self._battery(store, now, outage))
+        yield from non_empty((planned, possible, preliminary, approved, stale))
+        yield from non_empty((changes, definite_changes, last_change))
+        yield from non_empty(self._battery(store, now, outage, maybe))
 
     def _battery(
-        self, store: StateStore, now: float, outage: tuple[float, float] | None
+        self,
+        store: StateStore,
+        now: float,
+        outage: tuple[float, float] | None,
+        maybe: tuple[float, float] | None = None,
     ) -> list[Metric]:
         supply = battery_supply(store.fresh_readings(now=now), self._config.battery_reserve_ratio)
         if supply is None:
@@ -156,6 +226,11 @@ class OutageFamilies:
             "Usable battery energy minus the energy needed for the next outage (negative: the "
             "battery will not last).",
         )
+        margin_possible = _g(
+            "gridwatch_outage_battery_margin_possible_joules",
+            "Usable battery energy minus the energy for the next possible (not definite) outage; "
+            "kept apart from the definite margin so alerts use definite outages only.",
+        )
         energy_j = supply.energy_wh * JOULES_PER_WH if supply.energy_wh is not None else None
         if energy_j is not None:
             energy.add_metric([queue], energy_j)
@@ -170,4 +245,7 @@ class OutageFamilies:
             needed.add_metric([queue], need)
             if energy_j is not None:
                 margin.add_metric([queue], energy_j - need)
-        return [energy, load, runtime, needed, margin]
+        need_possible = energy_needed_joules(maybe, now, need_load)
+        if need_possible is not None and energy_j is not None:
+            margin_possible.add_metric([queue], energy_j - need_possible)
+        return [energy, load, runtime, needed, margin, margin_possible]

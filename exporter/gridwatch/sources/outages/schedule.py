@@ -1,17 +1,23 @@
 """The outage schedule of one queue as gridwatch understands it, whatever the operator.
 
-A day is either *published* (present in ``Schedule.days``, possibly with no windows: "no outages
-that day") or *not published* (absent: "no information", which must never read as "power on").
+Every operator normalises to the same thing: per local Europe/Kyiv day a ``DayStatus``
+(``published | waiting | emergency | no_outages | no_data``) and 48 half-hour cells
+(``on | possible | off | unknown``). A day absent from ``Schedule.days`` is ``no_data``. Only a
+``published`` or ``no_outages`` day is *known*: "no data" (YASNO WaitingForSchedule, a DTEK
+all-``yes`` tomorrow, an empty answer, stale mirror data) must never read as "power on".
 Windows are wall-clock times of the operator's zone turned into Unix times, so DST days (23 or 25
 hours) and windows past midnight come out with their real length.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -36,23 +42,118 @@ class Window:
         return self.end - self.start
 
 
+class DayStatus(StrEnum):
+    PUBLISHED = "published"  # the operator's schedule is in force (with outages)
+    WAITING = "waiting"  # not confirmed yet; windows, if any, are preliminary
+    EMERGENCY = "emergency"  # schedule suspended: emergency outages instead, times unknown
+    NO_OUTAGES = "no_outages"  # in force, no outages that day
+    NO_DATA = "no_data"  # nothing usable (absent, stale, partial)
+
+
+class Cell(StrEnum):
+    ON = "on"
+    POSSIBLE = "possible"
+    OFF = "off"
+    UNKNOWN = "unknown"
+
+
+KNOWN = frozenset({DayStatus.PUBLISHED, DayStatus.NO_OUTAGES})
+CELLS = 48  # half hours of wall-clock time per local day (a DST-skipped cell has no length)
+
+
 @dataclass(frozen=True, slots=True)
 class DaySchedule:
-    """A published day of one queue; ``windows`` empty means "no outages that day"."""
+    """One day of one queue.
+
+    ``windows`` are definite outages and only exist on a known day; ``preliminary`` holds the
+    definite-looking slots of a day still ``waiting`` (shown, never alerted on); ``possible`` the
+    operator's "possible outage" half hours (DTEK ``maybe``, YASNO's weekly template).
+    ``status`` None means: ``published`` with windows, ``no_outages`` without.
+    """
 
     day: date
     windows: tuple[Window, ...]
     approved_at: float | None = None
     created_at: float | None = None
+    status: DayStatus | None = None
+    possible: tuple[Window, ...] = ()
+    preliminary: tuple[Window, ...] = ()
+    data_at: float | None = None  # when the operator (or mirror) last refreshed its data
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            derived = DayStatus.PUBLISHED if self.windows else DayStatus.NO_OUTAGES
+            object.__setattr__(self, "status", derived)
+        elif self.status not in KNOWN and self.windows:
+            raise ScheduleFormatError(f"{self.day}: a {self.status} day has no definite windows")
 
     @property
-    def signature(self) -> tuple[tuple[str, str], ...]:
-        """What counts for change detection: the windows, not the approval stamp."""
-        return tuple(sorted((w.start_text, w.end_text) for w in self.windows))
+    def state(self) -> DayStatus:
+        return self.status or DayStatus.NO_DATA  # never None after __post_init__
+
+    @property
+    def known(self) -> bool:
+        return self.state in KNOWN
+
+    def cells(self, tz: ZoneInfo) -> tuple[Cell, ...]:
+        """48 half-hour cells of the local day; a cell touched by a window takes its state."""
+        off = [(w.start, w.end) for w in self.windows]
+        maybe = [(w.start, w.end) for w in (*self.possible, *self.preliminary)]
+        base = Cell.ON if self.known else Cell.UNKNOWN
+        result = []
+        for start, end in cell_bounds(self.day, tz):
+            if _touches(off, start, end):
+                result.append(Cell.OFF)
+            elif _touches(maybe, start, end):
+                result.append(Cell.POSSIBLE)
+            else:
+                result.append(base)
+        return tuple(result)
+
+    @property
+    def signature(self) -> tuple[object, ...]:
+        """What counts for change detection: status and windows, not the approval stamp."""
+
+        def texts(windows: tuple[Window, ...]) -> tuple[tuple[str, str], ...]:
+            return tuple(sorted((w.start_text, w.end_text) for w in windows))
+
+        return (
+            self.state.value,
+            texts(self.windows),
+            texts(self.possible),
+            texts(self.preliminary),
+        )
+
+    def digest(self, tz: ZoneInfo) -> str:
+        """Hash of the normalised day (status + cells): equal for a re-sent schedule."""
+        text = self.state.value + ":" + ",".join(c.value for c in self.cells(tz))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
     def planned_seconds(self) -> float:
         return sum(end - start for start, end in merge((w.start, w.end) for w in self.windows))
+
+    @property
+    def possible_seconds(self) -> float:
+        """Possible (not definite) outage time: possible windows minus the definite ones."""
+        definite = merge((w.start, w.end) for w in self.windows)
+        total = 0.0
+        for start, end in merge((w.start, w.end) for w in self.possible):
+            total += end - start
+            total -= sum(max(0.0, min(end, b) - max(start, a)) for a, b in definite)
+        return total
+
+
+def _touches(intervals: list[tuple[float, float]], start: float, end: float) -> bool:
+    if end <= start:  # the skipped DST hour: take the state at that instant
+        return any(a <= start < b for a, b in intervals)
+    return any(a < end and start < b for a, b in intervals)
+
+
+def cell_bounds(day: date, tz: ZoneInfo) -> list[tuple[float, float]]:
+    """Unix start/end of the 48 wall-clock half hours of ``day`` (from the local date)."""
+    edges = [local_timestamp(day, i // 2, i % 2 * 30, tz) for i in range(CELLS + 1)]
+    return list(itertools.pairwise(edges))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +167,13 @@ class Schedule:
     days: Mapping[date, DaySchedule]
 
     def published(self, day: date) -> bool:
-        return day in self.days
+        """The day's schedule is in force (with or without outages)."""
+        entry = self.days.get(day)
+        return entry is not None and entry.known
+
+    def status(self, day: date) -> DayStatus:
+        entry = self.days.get(day)
+        return entry.state if entry is not None else DayStatus.NO_DATA
 
     def local_date(self, at: float) -> date:
         return datetime.fromtimestamp(at, self.tz).date()
@@ -90,6 +197,16 @@ class Schedule:
                 return start, end
             return None  # an unpublished day lies between now and this window
         return None
+
+    def possible_intervals(self) -> list[tuple[float, float]]:
+        """Possible and preliminary outages (not definite ones), merged."""
+        return merge(
+            (w.start, w.end) for d in self.days.values() for w in (*d.possible, *d.preliminary)
+        )
+
+    def next_possible(self, now: float) -> tuple[float, float] | None:
+        """The possible (or preliminary) outage in progress, else the next one."""
+        return next(((a, b) for a, b in self.possible_intervals() if b > now), None)
 
     def _covered(self, now: float, until: float) -> bool:
         day, last = self.local_date(now), self.local_date(until)
@@ -133,6 +250,29 @@ def local_timestamp(day: date, hour: int, minute: int, tz: ZoneInfo) -> float:
     if hour == 24:
         day, hour = day + timedelta(days=1), 0
     return datetime.combine(day, time(hour, minute), tzinfo=tz).timestamp()
+
+
+def hhmm(minutes: int) -> str:
+    """Minutes from local midnight as ``HH:MM`` (1440 → ``24:00``)."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def runs_to_windows(day: date, minutes: list[tuple[int, int]], tz: ZoneInfo) -> tuple[Window, ...]:
+    """Windows from (start, end) minute ranges of ``day``: touching ranges joined, ranges that
+    vanish in the skipped DST hour dropped (a grid cell 03:00–03:30 on the spring day)."""
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(minutes):
+        if joined and start <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    windows = []
+    for start, end in joined:
+        try:
+            windows.append(make_window(day, hhmm(start), hhmm(end), tz))
+        except ScheduleFormatError:
+            continue  # no real length: entirely inside the skipped hour
+    return tuple(windows)
 
 
 def make_window(day: date, start_text: str, end_text: str, tz: ZoneInfo) -> Window:

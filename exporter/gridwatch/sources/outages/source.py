@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date
 
 import aiohttp
 
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from gridwatch.sources.outages.config import OutagesConfig
-from gridwatch.sources.outages.providers import PROVIDERS, OutageProvider, ProviderFactory
-from gridwatch.sources.outages.schedule import Schedule
+from gridwatch.sources.outages.providers import (
+    PROVIDERS,
+    OutageProvider,
+    ProviderFactory,
+    default_max_age,
+)
+from gridwatch.sources.outages.schedule import DaySchedule, DayStatus, Schedule
 from gridwatch.sources.outages.tracker import ScheduleTracker
 
 KIND = "outages"
@@ -32,6 +38,9 @@ class OutageSource:
         self._factory = factory or PROVIDERS[config.operator]
         self._queues: frozenset[str] | None = None
         self._queues_at = 0.0
+        self._max_age = config.data_max_age
+        if self._max_age is None and config.operator in PROVIDERS:
+            self._max_age = default_max_age(config.operator)
 
     async def run(self, ctx: SourceContext) -> None:
         timeout = aiohttp.ClientTimeout(total=self.config.timeout)
@@ -59,8 +68,26 @@ class OutageSource:
                 f"queue {queue!r} is not in {provider.operator}'s queue list ({known}); "
                 "check outages.queue",
             )
-        days = await provider.schedule(queue)
+        days = expire(await provider.schedule(queue), self._clock(), self._max_age)
         schedule = Schedule(self._clock(), queue, provider.operator, provider.tz, days)
         schedule = self.tracker.carry_over(schedule)
         self.tracker.update(schedule)
         return schedule
+
+
+def expire(
+    days: Mapping[date, DaySchedule], now: float, max_age: float | None
+) -> dict[date, DaySchedule]:
+    """Days whose data is older than ``max_age`` become ``no_data``: a mirror that stopped
+    updating still serves yesterday's plan, which is not a schedule any more."""
+    if max_age is None:
+        return dict(days)
+    result = {}
+    for day, entry in days.items():
+        if entry.data_at is not None and now - entry.data_at > max_age:
+            result[day] = DaySchedule(
+                day, (), entry.approved_at, status=DayStatus.NO_DATA, data_at=entry.data_at
+            )
+        else:
+            result[day] = entry
+    return result

@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from gridwatch.core.statedb import StateDB
 from gridwatch.sources.outages.schedule import (
     DaySchedule,
+    DayStatus,
     Schedule,
     ScheduleFormatError,
+    Window,
     make_window,
 )
 
@@ -29,15 +31,30 @@ NAMESPACE = "outages"
 
 
 def changed_days(
-    old: Mapping[date, DaySchedule], new: Mapping[date, DaySchedule], today: date
+    old: Mapping[date, DaySchedule],
+    new: Mapping[date, DaySchedule],
+    today: date,
+    *,
+    definite: bool = False,
 ) -> list[date]:
-    """Days from ``today`` on whose published windows differ (None = not published)."""
+    """Days from ``today`` on whose normalised day differs (None = absent, "no data").
+
+    ``definite``: only definite outages count (a day coming into force or leaving it, its
+    windows) — what alerts follow; possible and preliminary windows do not.
+    """
+
+    def key(entry: DaySchedule | None) -> object:
+        if entry is None:
+            return None
+        if definite:
+            return entry.known, tuple((w.start_text, w.end_text) for w in entry.windows)
+        return entry.signature
+
     changed = []
     for day in sorted(set(old) | set(new)):
         if day < today:
             continue
-        before, after = old.get(day), new.get(day)
-        if (before.signature if before else None) != (after.signature if after else None):
+        if key(old.get(day)) != key(new.get(day)):
             changed.append(day)
     return changed
 
@@ -61,6 +78,7 @@ class ScheduleTracker:
         self._db = db
         self.latest: Schedule | None = None
         self.changes = 0
+        self.definite_changes = 0  # changes of definite outages only (what alerts follow)
         self.last_change: float | None = None
         self.last_changed_days: list[date] = []
         self._save_error: str | None = None  # the last failure to save, logged once
@@ -93,6 +111,8 @@ class ScheduleTracker:
         if self.latest is not None:
             today = schedule.local_date(schedule.received_at)
             changed = changed_days(self.latest.days, schedule.days, today)
+            if changed_days(self.latest.days, schedule.days, today, definite=True):
+                self.definite_changes += 1
         if changed:
             self.changes += 1
             self.last_change = schedule.received_at
@@ -129,12 +149,17 @@ class ScheduleTracker:
             "days": {
                 day.isoformat(): {
                     "windows": [[w.start_text, w.end_text] for w in d.windows],
+                    "possible": [[w.start_text, w.end_text] for w in d.possible],
+                    "preliminary": [[w.start_text, w.end_text] for w in d.preliminary],
+                    "status": d.state.value,
                     "approved_at": d.approved_at,
                     "created_at": d.created_at,
+                    "data_at": d.data_at,
                 }
                 for day, d in schedule.days.items()
             },
             "changes": self.changes,
+            "definite_changes": self.definite_changes,
             "last_change": self.last_change,
         }
 
@@ -150,6 +175,7 @@ class ScheduleTracker:
             return
         try:
             self.changes = int(data.get("changes") or 0)
+            self.definite_changes = int(data.get("definite_changes") or 0)
             last = data.get("last_change")
             self.last_change = float(last) if last is not None else None
             if data.get("queue") != self.queue:
@@ -157,8 +183,23 @@ class ScheduleTracker:
             days = {}
             for text, raw in data["days"].items():
                 day = date.fromisoformat(text)
-                windows = tuple(make_window(day, a, b, self.tz) for a, b in raw["windows"])
-                days[day] = DaySchedule(day, windows, raw.get("approved_at"), raw.get("created_at"))
+
+                def windows(
+                    key: str, day: date = day, raw: dict[str, Any] = raw
+                ) -> tuple[Window, ...]:
+                    return tuple(make_window(day, a, b, self.tz) for a, b in raw.get(key, []))
+
+                status = raw.get("status")
+                days[day] = DaySchedule(
+                    day,
+                    windows("windows"),
+                    raw.get("approved_at"),
+                    raw.get("created_at"),
+                    status=DayStatus(status) if status is not None else None,
+                    possible=windows("possible"),
+                    preliminary=windows("preliminary"),
+                    data_at=raw.get("data_at"),
+                )
             self.latest = Schedule(
                 float(data["received_at"]), self.queue, self.operator, self.tz, days
             )

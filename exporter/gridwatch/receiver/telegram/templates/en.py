@@ -130,6 +130,10 @@ TEXTS: dict[str, str] = {
     "schedule.unavailable": "❔ No schedule known yet: the operator has not answered.",
     "schedule.source_down": "⚠️ The operator is not answering ({error}).",
     "schedule.fetched": "🕐 Fetched {time}",
+    "schedule.emergency": "🚨 Emergency outages: the schedule is suspended, power can go any time",
+    "schedule.waiting": "⏳ Waiting for the operator to confirm the schedule",
+    "schedule.window_preliminary": "◌ {start}–{end} ({duration}), preliminary",
+    "schedule.window_possible": "❓ {start}–{end} ({duration}), possible",
     "schedule.next": "Next outage: {start}–{end}",
     # -- /prices ----------------------------------------------------------------------------------
     "prices.title": "💰 Electricity price, {area}",

@@ -124,6 +124,10 @@ TEXTS: dict[str, str] = {
     "schedule.unavailable": "❔ Inget schema känt än: nätbolaget har inte svarat.",
     "schedule.source_down": "⚠️ Nätbolaget svarar inte ({error}).",
     "schedule.fetched": "🕐 Hämtat {time}",
+    "schedule.emergency": "🚨 Nödavbrott: schemat gäller inte, strömmen kan brytas när som helst",
+    "schedule.waiting": "⏳ Väntar på att nätbolaget bekräftar schemat",
+    "schedule.window_preliminary": "◌ {start}–{end} ({duration}), preliminärt",
+    "schedule.window_possible": "❓ {start}–{end} ({duration}), möjligt avbrott",
     "schedule.next": "Nästa avbrott: {start}–{end}",
     # -- /prices ----------------------------------------------------------------------------------
     "prices.title": "💰 Elpris, {area}",

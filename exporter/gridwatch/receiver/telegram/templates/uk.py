@@ -142,6 +142,10 @@ TEXTS: dict[str, str] = {
     "schedule.unavailable": "❔ Графік ще невідомий: оператор не відповів.",
     "schedule.source_down": "⚠️ Оператор не відповідає ({error}).",
     "schedule.fetched": "🕐 Оновлено: {time}",
+    "schedule.emergency": "🚨 Аварійні відключення: графік не діє, світла може не бути будь-коли",
+    "schedule.waiting": "⏳ Графік ще не затверджено",
+    "schedule.window_preliminary": "◌ {start}–{end} ({duration}) - попередньо",
+    "schedule.window_possible": "❓ {start}–{end} ({duration}) - можливе відключення",
     "schedule.next": "Наступне відключення: {start}–{end}",
     # -- /prices ----------------------------------------------------------------------------------
     "prices.title": "💰 Ціна електроенергії, {area}",
