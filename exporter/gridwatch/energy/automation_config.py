@@ -87,6 +87,7 @@ class AutomationConfig(Strict):
     # The receiver's side: where it reads the plan, and how often.
     exporter_url: str = "http://127.0.0.1:9864"
     poll_interval: Duration = 30.0
+    notify: bool = False  # a Telegram message for every scheduled switch (chatty: off)
 
     @model_validator(mode="after")
     def _names(self) -> AutomationConfig:

@@ -23,6 +23,7 @@ from gridwatch.receiver.http_noise import quiet_malformed_requests
 from gridwatch.receiver.metrics import ReceiverStats, make_registry
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.ports import Notifier, PlugActions
+from gridwatch.receiver.scheduled import Fetch, ScheduledLoads, http_fetch
 from gridwatch.receiver.webhook import PATH, Webhook, make_app
 from gridwatch.receiver.worker import RetryPolicy, Worker
 from gridwatch.shutdown import StopSignals
@@ -114,6 +115,7 @@ class Receiver:
         notifier: Notifier | None = None,
         plugs: PlugActions | None = None,
         clock: Callable[[], float] = time.time,
+        fetch: Fetch | None = None,
     ) -> None:
         self.config = config
         self.settings, token = receiver_settings(config)
@@ -140,8 +142,20 @@ class Receiver:
             notifier_problem=lambda: notifier.problem if notifier is not None else None,
         )
         self.registry = make_registry(self.stats, self.outbox)
+        self.scheduled: ScheduledLoads | None = None
+        automation = config.automation
+        if automation is not None and automation.loads:
+            self.scheduled = ScheduledLoads(
+                automation,
+                self.outbox,
+                fetch or http_fetch(automation.exporter_url),
+                clock=clock,
+                wake=self.worker.wake,
+                notify=automation.notify,
+            )
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
+        self._scheduled_task: asyncio.Task[None] | None = None
         self.port: int | None = None
 
     @property
@@ -155,6 +169,8 @@ class Receiver:
         if pending:
             log.info("resuming %d pending job(s) from %s", pending, self.db.path)
         self._task = asyncio.create_task(self.worker.run())
+        if self.scheduled is not None:
+            self._scheduled_task = asyncio.create_task(self.scheduled.run())
         quiet_malformed_requests()
         app = make_app(self.webhook, self.registry)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -169,6 +185,11 @@ class Receiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._scheduled_task is not None:
+            self._scheduled_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduled_task
+            self._scheduled_task = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -6,20 +6,17 @@ The area also owns the ``tariff:`` section: cost accounting needs the prices to 
 from __future__ import annotations
 
 from gridwatch.core.area import Area, Section
-from gridwatch.energy.automation_config import AutomationConfig
 from gridwatch.energy.config import TariffConfig
 from gridwatch.sources.prices.config import PricesConfig
 
 PRICES = Section[PricesConfig | None]("prices", PricesConfig | None, lambda: None)
 TARIFF = Section[TariffConfig | None]("tariff", TariffConfig | None, lambda: None)
-# Price schedules and peak shaving: planned here (prices, peaks), switched by the receiver.
-AUTOMATION = Section[AutomationConfig | None]("automation", AutomationConfig | None, lambda: None)
 
 AREA = Area(
     name="prices",
     component="gridwatch.sources.prices.component",
     # A tariff without prices only gets its warning from the prices component.
     wanted=lambda config: bool(PRICES.of(config) or TARIFF.of(config)),
-    sections=(PRICES, TARIFF, AUTOMATION),
+    sections=(PRICES, TARIFF),
     demo_part="gridwatch.sim.prices.demo",
 )

@@ -15,7 +15,7 @@ from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
 from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.source import KIND as METER_KIND
-from gridwatch.sources.prices import AUTOMATION, PRICES, TARIFF
+from gridwatch.sources.prices import PRICES, TARIFF
 from gridwatch.sources.prices.api import routes
 from gridwatch.sources.prices.automation import automation_part
 from gridwatch.sources.prices.book import PriceBook
@@ -80,7 +80,7 @@ def component(runtime: Runtime) -> Component:
                 cached_prices=book.cached_slot,
             )
         )
-    automation = AUTOMATION.of(runtime.config)
+    automation = runtime.config.automation
     if automation is not None and automation.loads:
         automation_part(result, runtime, automation, book, peaks)
     return result
