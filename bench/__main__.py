@@ -17,6 +17,7 @@ from typing import Any
 
 from bench import (
     alert_latency,
+    automation_bill,
     idle_cost,
     inverter_reads,
     outbox_durability,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "inverter_reads": inverter_reads.run,
     "outbox_durability": outbox_durability.run,
     "alert_latency": alert_latency.run,
+    "automation_bill": automation_bill.run,
 }
 
 # Shown in RESULTS.md too, but not run by `make bench`: `make soak` (bench/soak.py) takes an hour.
