@@ -211,7 +211,7 @@ def bill(
         q = t - t % QUARTER
         planned = {name: wants(name, i, q) for name in watts}
         if shaver is not None and t % SHAVE_EVERY_S == 0:
-            shed = shaver.evaluate(t, power, lambda n, p=planned: p[n] or deficit[n] > 0).shed
+            shed = shaver.evaluate(t, power, _runs_if_allowed(planned, deficit)).shed
         power = month.base_w[i]
         for name, w in watts.items():
             run = (planned[name] or deficit[name] > 0) and name not in shed
@@ -238,6 +238,13 @@ def bill(
     result.top_peaks_kw = [p.watts / 1000 for p in peaks.peaks("home", end)]
     result.fixed_sek = tariff.monthly_fees()
     return result
+
+
+def _runs_if_allowed(planned: dict[str, bool], deficit: dict[str, float]) -> Callable[[str], bool]:
+    def wants_on(name: str) -> bool:
+        return planned[name] or deficit[name] > 0
+
+    return wants_on
 
 
 def three_bills(seed: int = 1) -> dict[str, Bill]:
