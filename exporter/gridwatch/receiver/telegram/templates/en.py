@@ -49,6 +49,11 @@ TEXTS: dict[str, str] = {
     "alert.OutageScheduleChanged.firing": "⚠️ The outage schedule was updated: {target}",
     "alert.OutageScheduleChanged.advice": "/schedule shows the new windows.",
     "alert.OutageScheduleChanged.resolved": "ℹ️ No further schedule changes: {target}",
+    "alert.PeakShaving.firing": (
+        "⚡ Peak shaving: loads off this hour to keep the capacity fee down: {target}"
+    ),
+    "alert.PeakShaving.advice": "They come back on by themselves when the hour ends.",
+    "alert.PeakShaving.resolved": ("✅ Peak shaving over, loads back on: {target}"),
     "alert.SourceDown.firing": "📡 No data from {target}",
     "alert.SourceDown.resolved": "✅ Data from {target} again",
     "alert.ExporterDown.firing": "📡 The gridwatch exporter is not answering",

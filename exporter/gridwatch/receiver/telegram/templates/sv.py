@@ -43,6 +43,11 @@ TEXTS: dict[str, str] = {
     "alert.OutageScheduleChanged.firing": "⚠️ Avbrottsschemat har ändrats: {target}",
     "alert.OutageScheduleChanged.advice": "/schedule visar de nya tiderna.",
     "alert.OutageScheduleChanged.resolved": "ℹ️ Inga fler ändringar i schemat: {target}",
+    "alert.PeakShaving.firing": (
+        "⚡ Effekttoppar kapas: laster av denna timme för lägre effektavgift: {target}"
+    ),
+    "alert.PeakShaving.advice": "De slås på igen av sig själva när timmen är slut.",
+    "alert.PeakShaving.resolved": ("✅ Effektkapningen är över, lasterna på igen: {target}"),
     "alert.SourceDown.firing": "📡 Inga data från {target}",
     "alert.SourceDown.resolved": "✅ Data från {target} igen",
     "alert.ExporterDown.firing": "📡 gridwatch-exportern svarar inte",

@@ -54,6 +54,14 @@ TEXTS: dict[str, str] = {
     "alert.OutageScheduleChanged.firing": "⚠️ Графік відключень оновлено: {target}",
     "alert.OutageScheduleChanged.advice": "Новий графік: /schedule",
     "alert.OutageScheduleChanged.resolved": "ℹ️ Нових змін графіка немає: {target}",
+    "alert.PeakShaving.firing": (
+        "⚡ Зрізання піку: навантаження вимкнено до кінця години, "
+        "щоб не зростала плата за потужність: {target}"
+    ),
+    "alert.PeakShaving.advice": "Увімкнуться самі, коли година закінчиться.",
+    "alert.PeakShaving.resolved": (
+        "✅ Зрізання піку завершено, навантаження знову увімкнено: {target}"
+    ),
     "alert.SourceDown.firing": "📡 Немає даних від {target}",
     "alert.SourceDown.resolved": "✅ Дані від {target} знову надходять",
     "alert.ExporterDown.firing": "📡 Експортер gridwatch не відповідає",
