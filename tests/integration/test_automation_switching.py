@@ -140,6 +140,8 @@ async def test_the_plan_switches_plugs_once_and_yields_to_grid_loss_and_people(
             assert len(await r.scheduled.tick()) == 2
             await r.worker.run_actions()
             assert (heater.on, floor.on) == (True, False)
+            assert +r.stats.scheduled_switches == {"below": 1, "outside": 1}
+            assert r.stats.plug_switches["ok"] == 2
             assert await r.scheduled.tick() == []  # nothing changed: no second switch
             await r.stop()
 
@@ -195,6 +197,7 @@ async def test_the_exporter_down_switches_nothing(tmp_path: Path, clock: Clock) 
             assert await r.scheduled.tick() == []
             assert await r.scheduled.tick() == []
             assert r.scheduled.fetch_errors == 2
+            assert r.stats.plan_read_errors == 2
             assert heater.on is False
         finally:
             await r.stop()

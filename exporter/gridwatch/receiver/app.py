@@ -152,6 +152,7 @@ class Receiver:
                 clock=clock,
                 wake=self.worker.wake,
                 notify=automation.notify,
+                stats=self.stats,
             )
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None

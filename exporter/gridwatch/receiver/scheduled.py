@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridwatch.energy.automation_config import AutomationConfig
+from gridwatch.receiver.metrics import ReceiverStats
 from gridwatch.receiver.model import Alert, Notification
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.plug_memory import PlugMemory
@@ -118,8 +119,10 @@ class ScheduledLoads:
         clock: Callable[[], float],
         wake: Callable[[], None] = lambda: None,
         notify: bool = False,
+        stats: ReceiverStats | None = None,
     ) -> None:
         self._config = config
+        self._stats = stats or ReceiverStats()
         self._outbox = outbox
         self._fetch = fetch
         self._clock = clock
@@ -146,6 +149,7 @@ class ScheduledLoads:
             wanted = {str(item["load"]): item for item in body["loads"]}
         except (FetchError, KeyError, TypeError, ValueError) as exc:
             self.fetch_errors += 1
+            self._stats.plan_read_errors += 1
             if not self._failing:  # once per outage of the exporter, not every poll
                 log.warning("scheduled loads: cannot read the exporter's plan: %s", exc)
             self._failing = True
@@ -237,6 +241,7 @@ class ScheduledLoads:
 
         accepted = self._outbox.accept(notification, now, also=remember if record else None)
         self.commanded += 1
+        self._stats.scheduled_switches["override" if not record else reason] += 1
         log.info("scheduled load %s: switching %s %s (%s)", load, plug, state, reason)
         return accepted.job_id
 
