@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -62,6 +63,7 @@ class Integrations:
 
     notifier: Notifier | None = None
     plugs: PlugActions | None = None
+    bot: Any = None  # the Telegram bot, when its commands are on (gets the override hook)
     closers: list[Closer] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -98,6 +100,7 @@ async def open_integrations(config: Config) -> Integrations:
                 bot = TelegramBot(settings, found.plugs, tz=config.site.timezone)
                 await bot.start()
                 found.closers.append(bot.stop)
+                found.bot = bot
     except BaseException:
         await found.close()
         raise
@@ -205,6 +208,8 @@ async def start_receiver(config: Config, stack: contextlib.AsyncExitStack) -> Re
     integrations = await open_integrations(config)
     stack.push_async_callback(integrations.close)
     receiver = Receiver(config, notifier=integrations.notifier, plugs=integrations.plugs)
+    if integrations.bot is not None and receiver.scheduled is not None:
+        integrations.bot.override = receiver.scheduled.override  # /plugs NAME on|off [2h]
     await receiver.start()
     stack.push_async_callback(receiver.stop)
     return receiver

@@ -156,6 +156,11 @@ TEXTS: dict[str, str] = {
     "plugs.title": "🔌 Plugs",
     "plugs.none": "🔌 No plugs are configured.",
     "plugs.line": "• {plug} ({group}): {state}",
+    "plugs.override_done": (
+        "✋ {plug} {state} for {minutes} min; the automation leaves it alone until then."
+    ),
+    "plugs.override_usage": ("Usage: /plugs NAME on|off [30m|2h] (default 1h)"),
+    "plugs.override_off": ("Manual override needs scheduled loads (automation: in the config)."),
     "plug_state.on": "✅ on",
     "plug_state.off": "❌ off",
     "plug_state.offline": "⚠️ not reachable",

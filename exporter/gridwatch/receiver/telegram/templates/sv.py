@@ -150,6 +150,13 @@ TEXTS: dict[str, str] = {
     "plugs.title": "🔌 Uttag",
     "plugs.none": "🔌 Inga uttag är konfigurerade.",
     "plugs.line": "• {plug} ({group}): {state}",
+    "plugs.override_done": (
+        "✋ {plug} {state} i {minutes} min; automatiken rör det inte till dess."
+    ),
+    "plugs.override_usage": ("Så här: /plugs NAMN on|off [30m|2h] (standard 1h)"),
+    "plugs.override_off": (
+        "Manuell styrning kräver schemalagda laster (automation: i konfigurationen)."
+    ),
     "plug_state.on": "✅ på",
     "plug_state.off": "❌ av",
     "plug_state.offline": "⚠️ nås inte",

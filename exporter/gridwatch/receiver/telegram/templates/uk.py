@@ -171,6 +171,13 @@ TEXTS: dict[str, str] = {
     "plugs.title": "🏠 Smart Devices",
     "plugs.none": "🔌 Розетки не налаштовано.",
     "plugs.line": "• {plug} ({group}): {state}",
+    "plugs.override_done": (
+        "✋ {plug} {state} на {minutes} хв; автоматика до того часу не втручається."
+    ),
+    "plugs.override_usage": ("Формат: /plugs НАЗВА on|off [30m|2h] (типово 1h)"),
+    "plugs.override_off": (
+        "Ручне керування потребує запланованих навантажень (automation: у конфігурації)."
+    ),
     "plug_state.on": "✅ ON",
     "plug_state.off": "❌ OFF",
     "plug_state.offline": "⚠️ (недоступно)",
