@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gridwatch.core.statedb import StateDB
+from gridwatch.energy.automation import Automation
 from gridwatch.energy.automation_config import AutomationConfig
 from gridwatch.energy.config import CapacityFeeConfig
 from gridwatch.energy.peak_shaving import PeakShaver, predict
@@ -138,7 +139,13 @@ def test_a_restart_inside_the_hour_keeps_the_loads_shed(tmp_path: Path) -> None:
     assert again.last.shed == ("ev",)
     assert again.evaluate(at(2026, 1, 14, 18, 35), 2300.0).shed == ("ev",)
     db.close()
-    # Restarted in the next hour: what was shed then is forgotten.
+    # Restarted in the next hour: what was shed then is forgotten — even before the first
+    # reading, the plan no longer says peak_shaving.
     db = StateDB(tmp_path / "gridwatch.db")
-    assert shaver(peaks, db).evaluate(at(2026, 1, 14, 19, 5), 2300.0).shed == ()
+    next_hour = shaver(peaks, db)
+    assert next_hour.last.shed == ("ev",)  # as stored, of 18:00
+    config = automation()
+    plan = Automation(config, lambda _q: 1.0, lambda _d: [], STHLM, next_hour)
+    assert {d["reason"] for d in plan.desired(at(2026, 1, 14, 19, 5))} == {"below"}
+    assert next_hour.evaluate(at(2026, 1, 14, 19, 5), 2300.0).shed == ()
     db.close()

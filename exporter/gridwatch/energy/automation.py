@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from gridwatch.core.state import StateStore
 from gridwatch.energy.automation_config import AutomationConfig, LoadConfig
-from gridwatch.energy.peak_shaving import PeakShaver
+from gridwatch.energy.peak_shaving import PeakShaver, hour_start
 from gridwatch.energy.schedule import QUARTER, Decision, PriceOf, plan
 from gridwatch.sources.prices.analysis import slot_labels
 
@@ -53,7 +53,9 @@ class Automation:
 
     def desired(self, now: float) -> list[dict[str, Any]]:
         """Each load's wanted state now and why: peak shaving first, then its schedule."""
-        shed = set(self.shaver.last.shed) if self.shaver is not None else set()
+        shed: set[str] = set()
+        if self.shaver is not None and self.shaver.last.hour == hour_start(now, self._tz):
+            shed = set(self.shaver.last.shed)  # a shedding of an hour gone by is over
         out = []
         for load in self.config.loads:
             decision = self.scheduled(load, now)
