@@ -18,6 +18,7 @@ from typing import Any
 from bench import (
     alert_latency,
     ascii_reads,
+    automation_bill,
     idle_cost,
     inverter_reads,
     outbox_durability,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "ascii_reads": ascii_reads.run,
     "outbox_durability": outbox_durability.run,
     "alert_latency": alert_latency.run,
+    "automation_bill": automation_bill.run,
 }
 
 # Shown in RESULTS.md too, but not run by `make bench`: `make soak` (bench/soak.py) takes an hour.

@@ -21,6 +21,7 @@ from gridwatch.config_types import Strict, relative_to_config
 from gridwatch.config_yaml import YamlError, duplicate_names, load_yaml
 from gridwatch.core.area import Area
 from gridwatch.core.thresholds_config import AlertsConfig
+from gridwatch.energy.automation_config import AutomationConfig
 from gridwatch.receiver.config import ReceiverConfig
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -69,6 +70,8 @@ class SharedSections(Strict):
     exporter: ExporterConfig = ExporterConfig()
     alerts: AlertsConfig = AlertsConfig()  # thresholds the alert rules read
     receiver: ReceiverConfig | None = None  # read by `gridwatch receiver`, ignored by the exporter
+    # Planned by the exporter (prices, peaks), switched by the receiver: docs/automation.md
+    automation: AutomationConfig | None = None
 
 
 def config_model(areas: Iterable[Area]) -> type[SharedSections]:

@@ -79,7 +79,7 @@ def test_prometheus_yml_sends_alerts_and_scrapes_the_exporter_as_job_gridwatch()
 @pytest.mark.parametrize("rule", RULES, ids=[_rule_id(r) for r in RULES])
 def test_every_alert_has_routing_labels_and_text(rule: dict[str, Any]) -> None:
     assert rule["labels"]["severity"] in {"critical", "warning", "info"}
-    assert rule["labels"]["area"] in {"grid", "phases", "battery", "outages", "health"}
+    assert rule["labels"]["area"] in {"grid", "phases", "battery", "outages", "energy", "health"}
     assert set(rule["annotations"]) == {"summary", "description"}
     assert all(text.strip() for text in rule["annotations"].values())
 

@@ -3,6 +3,7 @@ capacity fee (effektavgift)."""
 
 from __future__ import annotations
 
+from gridwatch.dashboards.automation_panels import scheduled_loads_row
 from gridwatch.dashboards.common import (
     AREA,
     CURRENCY,
@@ -415,8 +416,8 @@ def dashboard() -> Dashboard:
         PRICES,
         "gridwatch · Prices & cost",
         "Quarter-hour prices for today and tomorrow, spot vs total, cost and energy per quarter, "
-        "hour, day and month, and the capacity fee.",
-        [slots, curve, cost, capacity],
+        "hour, day and month, the capacity fee, and the loads scheduled by price and peak shaving.",
+        [slots, curve, cost, capacity, scheduled_loads_row()],
         [SITE_VAR, METER, AREA, CURRENCY],
         time_from="now-24h",
         refresh="1m",

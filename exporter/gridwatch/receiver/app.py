@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -23,6 +24,7 @@ from gridwatch.receiver.http_noise import quiet_malformed_requests
 from gridwatch.receiver.metrics import ReceiverStats, make_registry
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.ports import Notifier, PlugActions
+from gridwatch.receiver.scheduled import Fetch, ScheduledLoads, http_fetch
 from gridwatch.receiver.webhook import PATH, Webhook, make_app
 from gridwatch.receiver.worker import RetryPolicy, Worker
 from gridwatch.shutdown import StopSignals
@@ -61,6 +63,7 @@ class Integrations:
 
     notifier: Notifier | None = None
     plugs: PlugActions | None = None
+    bot: Any = None  # the Telegram bot, when its commands are on (gets the override hook)
     closers: list[Closer] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -97,6 +100,7 @@ async def open_integrations(config: Config) -> Integrations:
                 bot = TelegramBot(settings, found.plugs, tz=config.site.timezone)
                 await bot.start()
                 found.closers.append(bot.stop)
+                found.bot = bot
     except BaseException:
         await found.close()
         raise
@@ -114,6 +118,7 @@ class Receiver:
         notifier: Notifier | None = None,
         plugs: PlugActions | None = None,
         clock: Callable[[], float] = time.time,
+        fetch: Fetch | None = None,
     ) -> None:
         self.config = config
         self.settings, token = receiver_settings(config)
@@ -140,8 +145,21 @@ class Receiver:
             notifier_problem=lambda: notifier.problem if notifier is not None else None,
         )
         self.registry = make_registry(self.stats, self.outbox)
+        self.scheduled: ScheduledLoads | None = None
+        automation = config.automation
+        if automation is not None and automation.loads:
+            self.scheduled = ScheduledLoads(
+                automation,
+                self.outbox,
+                fetch or http_fetch(automation.exporter_url),
+                clock=clock,
+                wake=self.worker.wake,
+                notify=automation.notify,
+                stats=self.stats,
+            )
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
+        self._scheduled_task: asyncio.Task[None] | None = None
         self.port: int | None = None
 
     @property
@@ -155,6 +173,8 @@ class Receiver:
         if pending:
             log.info("resuming %d pending job(s) from %s", pending, self.db.path)
         self._task = asyncio.create_task(self.worker.run())
+        if self.scheduled is not None:
+            self._scheduled_task = asyncio.create_task(self.scheduled.run())
         quiet_malformed_requests()
         app = make_app(self.webhook, self.registry)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -169,6 +189,11 @@ class Receiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._scheduled_task is not None:
+            self._scheduled_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduled_task
+            self._scheduled_task = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -183,6 +208,8 @@ async def start_receiver(config: Config, stack: contextlib.AsyncExitStack) -> Re
     integrations = await open_integrations(config)
     stack.push_async_callback(integrations.close)
     receiver = Receiver(config, notifier=integrations.notifier, plugs=integrations.plugs)
+    if integrations.bot is not None and receiver.scheduled is not None:
+        integrations.bot.override = receiver.scheduled.override  # /plugs NAME on|off [2h]
     await receiver.start()
     stack.push_async_callback(receiver.stop)
     return receiver

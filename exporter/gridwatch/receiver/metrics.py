@@ -36,6 +36,8 @@ class ReceiverStats:
     retries: int = 0
     plug_switches: Counter[str] = field(default_factory=Counter)  # by outcome
     outbox_write_errors: int = 0
+    scheduled_switches: Counter[str] = field(default_factory=Counter)  # by reason (scheduled.py)
+    plan_read_errors: int = 0  # the exporter's plan could not be read
 
 
 def _counter(
@@ -116,6 +118,21 @@ class ReceiverCollector(Collector):
         )
         write_errors.add_metric([], s.outbox_write_errors)
         yield write_errors
+        yield _counter(
+            "gridwatch_receiver_scheduled_switches",
+            "Switches of scheduled loads committed to the outbox, by why (a plan reason, "
+            "peak_shaving, or override).",
+            "reason",
+            ("peak_shaving", "override"),  # always present, so the family is never missing
+            s.scheduled_switches,
+        )
+        plan_errors = CounterMetricFamily(
+            "gridwatch_receiver_plan_read_errors",
+            "Times the exporter's plan (GET /api/v1/automation) could not be read; nothing is "
+            "switched then.",
+        )
+        plan_errors.add_metric([], s.plan_read_errors)
+        yield plan_errors
         jobs = GaugeMetricFamily(
             "gridwatch_receiver_outbox_jobs",
             "Jobs in the outbox by state: pending (waiting or retrying), done, dead (kept until "

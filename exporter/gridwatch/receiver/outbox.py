@@ -210,12 +210,20 @@ class Outbox:
 
     # -- the webhook's side ------------------------------------------------------------------
 
-    def accept(self, notification: Notification, now: float) -> Accepted:
-        """Drop alerts already seen, store a job for the rest; one transaction.
+    def accept(
+        self,
+        notification: Notification,
+        now: float,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> Accepted:
+        """Drop alerts already seen, store a job for the rest; one transaction (with ``also``,
+        the caller's own record of it: a crash keeps both or neither).
 
         Raises sqlite3.Error when the file cannot be written: the webhook then answers 5xx and
         Alertmanager retries, so nothing is acknowledged that is not on disk."""
         with self._db.transaction() as conn:
+            if also is not None:
+                also(conn)
             fresh: list[Alert] = []
             for alert in notification.alerts:
                 key = dedup_key(notification, alert)

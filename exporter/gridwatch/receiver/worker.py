@@ -29,6 +29,7 @@ from gridwatch.receiver.model import PlugResult
 from gridwatch.receiver.outbox import Job, Outbox, Step
 from gridwatch.receiver.plug_memory import PlugMemory
 from gridwatch.receiver.ports import DeadReason, DeliveryError, Notifier, PlugActions
+from gridwatch.receiver.scheduled import is_automation, is_silent, scheduled_switches
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +151,13 @@ class Worker:
                     await self._sleep(self._plugs.stagger_seconds)
                 await self._switch_and_record(job, step)
         self._outbox.actions_finished(job.id)
+        if is_silent(job.notification):  # a scheduled switch without a message: done now
+            self._outbox.delivered(job.id, self._clock())
 
     async def _switch_and_record(self, job: Job, step: Step) -> None:
         # Recorded as each one finishes: a restart mid-run switches only the unfinished ones.
-        if step.on and self._memory.was_on(step.plug) is False:
+        automation = is_automation(job.notification)
+        if step.on and not automation and self._memory.was_on(step.plug) is False:
             # Off by hand before the load was shed: the restore leaves it as it was.
             result = PlugResult(step.plug, True, "ok", "", kept_off=True)
         elif step.on:
@@ -163,18 +167,22 @@ class Worker:
             result = await self._switch(step)
             if interrupted:  # it may have switched off before the crash: "before" is unknown
                 result = dataclasses.replace(result, was_on=None)
-        self._record(job, step, result)
+        self._record(job, step, result, remember=not automation)
 
-    def _record(self, job: Job, step: Step, result: PlugResult) -> None:
+    def _record(self, job: Job, step: Step, result: PlugResult, *, remember: bool = True) -> None:
         now = self._clock()
 
-        def remember(conn: sqlite3.Connection) -> None:
+        def memory(conn: sqlite3.Connection) -> None:
+            # Only load shedding's switches are remembered for its restore; a schedule's or a
+            # person's "off" is no grid loss (receiver/scheduled.py keeps their own record).
+            if not remember:
+                return
             if step.on:
                 self._memory.restored(conn, step.plug)
             elif result.was_on is not None:
                 self._memory.shed(conn, step.plug, result.was_on, now)
 
-        self._outbox.step_done(job.id, step.seq, result, remember)
+        self._outbox.step_done(job.id, step.seq, result, memory)
         self._stats.plug_switches[result.outcome] += 1
         if result.outcome != "ok":
             log.warning("plug %s: %s %s", step.plug, result.outcome, result.detail)
@@ -184,6 +192,10 @@ class Worker:
             return []
         switches: list[tuple[str, bool]] = []
         for alert in job.notification.alerts:
+            scheduled = scheduled_switches(alert)
+            if scheduled is not None:  # the automation's own job names its switch
+                switches += scheduled
+                continue
             try:
                 switches += self._plugs.plan(alert)
             except Exception:  # a rule bug must not stop the message going out

@@ -117,7 +117,10 @@ async def start_demo_receiver(
     }
     section = _section(config, api=api, plugs=plugs, token_file=token_file, urls=urls)
     settings = ReceiverConfig.model_validate(section)
-    full = config.model_copy(update={"receiver": settings})
+    update: dict[str, Any] = {"receiver": settings}
+    if config.automation is not None:  # the scheduled loads read this demo's exporter
+        update["automation"] = config.automation.model_copy(update={"exporter_url": exporter_url})
+    full = config.model_copy(update=update)
     receiver = await start_receiver(full, stack)
 
     assert settings.telegram is not None

@@ -42,6 +42,7 @@ from gridwatch.receiver.telegram.client import protect_secret, redact, requests
 from gridwatch.receiver.telegram.commands import COMMANDS, REFRESHABLE, TEXTS, render
 from gridwatch.receiver.telegram.context import Context
 from gridwatch.receiver.telegram.markup import split_message
+from gridwatch.receiver.telegram.override_cmd import Override, override_text
 from gridwatch.receiver.telegram.queries import Peers
 from gridwatch.receiver.telegram.templates import Catalog
 
@@ -73,6 +74,11 @@ class TelegramBot:
             clock=clock,
         )
         self.allowed = filters.Chat(chat_id=self.config.chat_ids)
+        # Set by the receiver when scheduled loads are configured (receiver/scheduled.py).
+        self.override: Override | None = None
+        self.plug_names: list[str] = (
+            [p.name for p in receiver.tuya.plugs] if receiver.tuya is not None else []
+        )
         self.polling = asyncio.Event()  # set while getUpdates runs (tests wait for it)
         self._app: AnyApp | None = None
         self._task: asyncio.Task[None] | None = None
@@ -172,6 +178,14 @@ class TelegramBot:
         async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             chat = update.effective_chat
             if chat is None:
+                return
+            if name == "plugs" and context.args:  # /plugs NAME on|off [2h]: an override
+                user = update.effective_user
+                by = user.username or user.first_name if user is not None else str(chat.id)
+                text = "\n".join(
+                    override_text(self.ctx, context.args, self.override, self.plug_names, by)
+                )
+                await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
                 return
             parts = split_message(await render(self.ctx, name))
             for index, text in enumerate(parts):

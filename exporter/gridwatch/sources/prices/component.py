@@ -17,6 +17,7 @@ from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.source import KIND as METER_KIND
 from gridwatch.sources.prices import PRICES, TARIFF
 from gridwatch.sources.prices.api import routes
+from gridwatch.sources.prices.automation import automation_part
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.metrics import PriceFamilies
 from gridwatch.sources.prices.source import PriceSource
@@ -44,8 +45,8 @@ def component(runtime: Runtime) -> Component:
     book.preload(today + dt.timedelta(days=offset) for offset in range(-8, 2))
     result = Component(routes=routes(book, runtime.store.now))
     accounting: CostAccounting | None = None
+    peaks: CapacityPeaks | None = None
     if METERS.of(runtime.config):
-        peaks = None
         if tariff is not None and tariff.config.capacity_fee is not None:
             peaks = CapacityPeaks(
                 tariff.config.capacity_fee, runtime.tz, tariff.capacity_price_per_kw
@@ -79,4 +80,7 @@ def component(runtime: Runtime) -> Component:
                 cached_prices=book.cached_slot,
             )
         )
+    automation = runtime.config.automation
+    if automation is not None and automation.loads:
+        automation_part(result, runtime, automation, book, peaks)
     return result

@@ -49,6 +49,11 @@ TEXTS: dict[str, str] = {
     "alert.OutageScheduleChanged.firing": "⚠️ The outage schedule was updated: {target}",
     "alert.OutageScheduleChanged.advice": "/schedule shows the new windows.",
     "alert.OutageScheduleChanged.resolved": "ℹ️ No further schedule changes: {target}",
+    "alert.PeakShaving.firing": (
+        "⚡ Peak shaving: loads off this hour to keep the capacity fee down: {target}"
+    ),
+    "alert.PeakShaving.advice": "They come back on by themselves when the hour ends.",
+    "alert.PeakShaving.resolved": ("✅ Peak shaving over, loads back on: {target}"),
     "alert.SourceDown.firing": "📡 No data from {target}",
     "alert.SourceDown.resolved": "✅ Data from {target} again",
     "alert.ExporterDown.firing": "📡 The gridwatch exporter is not answering",
@@ -155,6 +160,11 @@ TEXTS: dict[str, str] = {
     "plugs.title": "🔌 Plugs",
     "plugs.none": "🔌 No plugs are configured.",
     "plugs.line": "• {plug} ({group}): {state}",
+    "plugs.override_done": (
+        "✋ {plug} {state} for {minutes} min; the automation leaves it alone until then."
+    ),
+    "plugs.override_usage": ("Usage: /plugs NAME on|off [30m|2h] (default 1h)"),
+    "plugs.override_off": ("Manual override needs scheduled loads (automation: in the config)."),
     "plug_state.on": "✅ on",
     "plug_state.off": "❌ off",
     "plug_state.offline": "⚠️ not reachable",

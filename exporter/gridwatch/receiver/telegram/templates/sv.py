@@ -43,6 +43,11 @@ TEXTS: dict[str, str] = {
     "alert.OutageScheduleChanged.firing": "⚠️ Avbrottsschemat har ändrats: {target}",
     "alert.OutageScheduleChanged.advice": "/schedule visar de nya tiderna.",
     "alert.OutageScheduleChanged.resolved": "ℹ️ Inga fler ändringar i schemat: {target}",
+    "alert.PeakShaving.firing": (
+        "⚡ Effekttoppar kapas: laster av denna timme för lägre effektavgift: {target}"
+    ),
+    "alert.PeakShaving.advice": "De slås på igen av sig själva när timmen är slut.",
+    "alert.PeakShaving.resolved": ("✅ Effektkapningen är över, lasterna på igen: {target}"),
     "alert.SourceDown.firing": "📡 Inga data från {target}",
     "alert.SourceDown.resolved": "✅ Data från {target} igen",
     "alert.ExporterDown.firing": "📡 gridwatch-exportern svarar inte",
@@ -149,6 +154,13 @@ TEXTS: dict[str, str] = {
     "plugs.title": "🔌 Uttag",
     "plugs.none": "🔌 Inga uttag är konfigurerade.",
     "plugs.line": "• {plug} ({group}): {state}",
+    "plugs.override_done": (
+        "✋ {plug} {state} i {minutes} min; automatiken rör det inte till dess."
+    ),
+    "plugs.override_usage": ("Så här: /plugs NAMN on|off [30m|2h] (standard 1h)"),
+    "plugs.override_off": (
+        "Manuell styrning kräver schemalagda laster (automation: i konfigurationen)."
+    ),
     "plug_state.on": "✅ på",
     "plug_state.off": "❌ av",
     "plug_state.offline": "⚠️ nås inte",

@@ -54,6 +54,14 @@ TEXTS: dict[str, str] = {
     "alert.OutageScheduleChanged.firing": "⚠️ Графік відключень оновлено: {target}",
     "alert.OutageScheduleChanged.advice": "Новий графік: /schedule",
     "alert.OutageScheduleChanged.resolved": "ℹ️ Нових змін графіка немає: {target}",
+    "alert.PeakShaving.firing": (
+        "⚡ Зрізання піку: навантаження вимкнено до кінця години, "
+        "щоб не зростала плата за потужність: {target}"
+    ),
+    "alert.PeakShaving.advice": "Увімкнуться самі, коли година закінчиться.",
+    "alert.PeakShaving.resolved": (
+        "✅ Зрізання піку завершено, навантаження знову увімкнено: {target}"
+    ),
     "alert.SourceDown.firing": "📡 Немає даних від {target}",
     "alert.SourceDown.resolved": "✅ Дані від {target} знову надходять",
     "alert.ExporterDown.firing": "📡 Експортер gridwatch не відповідає",
@@ -167,6 +175,13 @@ TEXTS: dict[str, str] = {
     "plugs.title": "🏠 Smart Devices",
     "plugs.none": "🔌 Розетки не налаштовано.",
     "plugs.line": "• {plug} ({group}): {state}",
+    "plugs.override_done": (
+        "✋ {plug} {state} на {minutes} хв; автоматика до того часу не втручається."
+    ),
+    "plugs.override_usage": ("Формат: /plugs НАЗВА on|off [30m|2h] (типово 1h)"),
+    "plugs.override_off": (
+        "Ручне керування потребує запланованих навантажень (automation: у конфігурації)."
+    ),
     "plug_state.on": "✅ ON",
     "plug_state.off": "❌ OFF",
     "plug_state.offline": "⚠️ (недоступно)",
