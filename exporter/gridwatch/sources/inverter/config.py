@@ -38,6 +38,8 @@ class InverterConfig(Strict):
     connect_timeout: Duration = 10.0
     # polling
     interval: Duration = 10.0
+    # Registers the map marks ``slow: true`` (settings, counters, temperatures) are read this often.
+    slow_interval: Duration = 60.0
     timeout: Duration = 5.0  # per request
     retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
     stale_after: Duration | None = None

@@ -87,6 +87,9 @@ class RegisterSpec(Strict):
     values: dict[int, str] = Field(default_factory=dict)  # enum: raw value → state name
     flags: dict[int, str] = Field(default_factory=dict)  # bit number → flag name
     valid: tuple[float, float] | None = None  # plausible range; outside counts as nonsense
+    # Read every ``slow_interval`` instead of every poll: settings, counters, temperatures — what
+    # neither grid state nor output depends on, so a Wi-Fi dongle gets fewer requests.
+    slow: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> RegisterSpec:
@@ -147,6 +150,8 @@ class MapSpec(Strict):
                 raise ValueError(f"register {reg.name!r} runs past address 65535")
             if reg.width > self.max_registers:
                 raise ValueError(f"register {reg.name!r} is wider than max_registers")
+        if all(reg.slow for reg in self.registers):
+            raise ValueError("every register is slow: grid state needs some read on every poll")
         return self
 
 
@@ -189,7 +194,12 @@ class RegisterMap:
         self.spec = spec
         self.source = source
         self.registers = tuple(sorted(spec.registers, key=lambda r: (r.address, r.name)))
-        self.ranges = plan(self.registers, spec.max_registers, spec.max_gap)
+        # Fast and slow registers are planned apart, so a slow one never joins a fast read.
+        fast = tuple(r for r in self.registers if not r.slow)
+        slow = tuple(r for r in self.registers if r.slow)
+        self.fast_ranges = plan(fast, spec.max_registers, spec.max_gap) if fast else []
+        self.slow_ranges = plan(slow, spec.max_registers, spec.max_gap) if slow else []
+        self.ranges = self.fast_ranges + self.slow_ranges
 
     @property
     def model(self) -> str:
