@@ -69,10 +69,10 @@ def routes(hub: LiveHub, grafana_url: str | None, timezone: str) -> list[web.Rou
                     await response.write(b": keep-alive\n\n")
                     continue
                 await response.write(f"data: {data}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass  # the page went away (or the exporter stops)
+        except ConnectionResetError:
+            pass  # the page went away
         finally:
-            hub.unsubscribe(queue)
+            hub.unsubscribe(queue)  # also when the exporter stops (cancelled)
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
         return response
