@@ -21,6 +21,8 @@ from gridwatch.core.server import make_app, make_registry
 from gridwatch.core.startup import listen
 from gridwatch.core.state import StateStore
 from gridwatch.core.thresholds import component as alert_thresholds
+from gridwatch.live.hub import LiveHub
+from gridwatch.live.routes import routes as live_routes
 from gridwatch.shutdown import StopSignals
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Exporter:
             self.store, [b for c in self.components for b in c.builders]
         )
         self.registry = make_registry(self.collector)
+        self.live = LiveHub(self.store, self.collector.collect, config.exporter.live_min_interval)
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
@@ -76,7 +79,10 @@ class Exporter:
         return f"http://{shown}:{self.port}"
 
     async def start(self) -> None:
-        app = make_app(self.store, self.registry, [r for c in self.components for r in c.routes])
+        routes = [r for c in self.components for r in c.routes]
+        exporter = self.config.exporter
+        routes += live_routes(self.live, exporter.grafana_url, self.config.site.timezone)
+        app = make_app(self.store, self.registry, routes)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         exporter = self.config.exporter
@@ -102,6 +108,7 @@ class Exporter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.live.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -133,6 +133,33 @@ def _cmd_find_queue(args: argparse.Namespace) -> int:
     return find_queue(args.operator, args.street, args.house, args.url)
 
 
+def _cmd_discover_tuya(args: argparse.Namespace) -> int:
+    from gridwatch.receiver.tuya.cloud import CloudError
+    from gridwatch.receiver.tuya.discover import discover, select, snippet, write_keys
+    from gridwatch.receiver.tuya.discover_cli import cloud_settings
+
+    cloud, user_id = cloud_settings(args)
+    try:
+        devices = select(discover(cloud, user_id), args.all_categories)
+    except CloudError as exc:
+        print(f"discover-tuya: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.keys_dir is not None:
+        written = write_keys(devices, args.keys_dir)
+        print(f"# {written} local keys written to {args.keys_dir} (mode 0600)", file=sys.stderr)
+    print(
+        snippet(
+            devices,
+            show_keys=args.show_keys,
+            keys_dir=args.keys_dir,
+            shed_group=args.shed_group,
+            shed_except=[n for part in args.shed_except for n in part.split(",") if n],
+        ),
+        end="",
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridwatch", description="Watch a home's electricity: Prometheus exporter and tools."
@@ -227,6 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--house", help="house number")
     find.add_argument("--url", default=None, help="API base URL (default: the operator's own)")
     find.set_defaults(func=_cmd_find_queue)
+
+    from gridwatch.receiver.tuya.discover_cli import add_arguments
+
+    tuya = sub.add_parser(
+        "discover-tuya",
+        help="list the Tuya app account's devices as a receiver.tuya config snippet",
+    )
+    add_arguments(tuya)
+    tuya.set_defaults(func=_cmd_discover_tuya)
     return parser
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, create_model, field_validator
 
 from gridwatch.areas import AREAS
-from gridwatch.config_types import Strict, relative_to_config
+from gridwatch.config_types import Duration, Strict, relative_to_config
 from gridwatch.config_yaml import YamlError, duplicate_names, load_yaml
 from gridwatch.core.area import Area
 from gridwatch.core.thresholds_config import AlertsConfig
@@ -61,6 +61,9 @@ class ExporterConfig(Strict):
     listen_address: str = "0.0.0.0"
     port: int = Field(default=9864, ge=0, le=65535)  # 0 = any free port
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Where the live page (/live) links for history; default: Grafana on the page's own host.
+    grafana_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    live_min_interval: Duration = 0.5  # the live page gets at most one update per this
 
 
 class SharedSections(Strict):

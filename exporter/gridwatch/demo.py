@@ -115,7 +115,7 @@ async def _run(
         lines = [
             "",
             "gridwatch demo is running:",
-            f"  exporter     {exporter.url}/  ·  {exporter.url}/metrics",
+            f"  exporter     {exporter.url}/live  ·  {exporter.url}/  ·  {exporter.url}/metrics",
             *device_lines,
             *receiver.lines,
         ]

@@ -75,7 +75,8 @@ tr.down td:nth-child(3) {{ color: #cf222e; font-weight: bold; }}
 tr.waiting td:nth-child(3) {{ color: #9a6700; }}
 </style></head><body>
 <h1>gridwatch {html.escape(__version__)}</h1>
-<p><a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
+<p><a href="/live">live page</a> · <a href="/metrics">/metrics</a> ·
+<a href="/healthz">/healthz</a></p>
 <table><tr><th>Source</th><th>Device</th><th>State</th><th>Last success</th>
 <th>Last error</th><th>Push</th></tr>
 {table}

@@ -25,6 +25,7 @@ class StateStore:
         self._health: dict[SourceKey, SourceHealth] = {}
         self._readings: dict[SourceKey, Reading] = {}
         self._observers: dict[str, list[ReadingObserver]] = {}
+        self._any: list[ReadingObserver] = []
 
     def register(self, key: SourceKey, staleness: float) -> SourceHealth:
         health = self._health.get(key)
@@ -35,6 +36,10 @@ class StateStore:
     def observe(self, source: str, observer: ReadingObserver) -> None:
         """Call ``observer`` with every reading of this source kind (e.g. peak tracking)."""
         self._observers.setdefault(source, []).append(observer)
+
+    def observe_any(self, observer: ReadingObserver) -> None:
+        """Call ``observer`` with every reading of every source (the live page's trigger)."""
+        self._any.append(observer)
 
     def health(self) -> Iterator[SourceHealth]:
         return iter(self._health.values())
@@ -50,7 +55,7 @@ class StateStore:
     def success(self, key: SourceKey, reading: Reading, duration: float | None = None) -> None:
         health = self.register(key, 30.0)
         self._readings[key] = reading
-        for observer in self._observers.get(key.source, ()):
+        for observer in (*self._observers.get(key.source, ()), *self._any):
             observer(key, reading)
         if health.record_success(self._clock(), duration) is Transition.UP:
             log.info("source %s/%s is up", key.source, key.device)

@@ -40,6 +40,7 @@ class Timings:
     """How fast each stage reacts. ``None`` keeps the value shipped in the project's files."""
 
     inverter_interval: str = "0.5s"
+    inverter_slow_interval: str = "60s"  # = inverter_interval: every register on every poll
     consecutive_polls: int = 2
     scrape_interval: str | None = "1s"
     evaluation_interval: str | None = "1s"
@@ -192,6 +193,7 @@ class AlertStack:
                     "port": self.inverter.port,
                     "model": "smg_ii",
                     "interval": t.inverter_interval,
+                    "slow_interval": t.inverter_slow_interval,
                     "timeout": "1s",
                 }
             ],

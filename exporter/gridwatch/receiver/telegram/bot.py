@@ -38,6 +38,8 @@ from telegram.ext import (
 
 from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.receiver.ports import PlugActions
+from gridwatch.receiver.telegram.chatid import ChatIdLimiter
+from gridwatch.receiver.telegram.chatid import handler as chatid_handler
 from gridwatch.receiver.telegram.client import protect_secret, redact, requests
 from gridwatch.receiver.telegram.commands import COMMANDS, REFRESHABLE, TEXTS, render
 from gridwatch.receiver.telegram.context import Context
@@ -79,6 +81,7 @@ class TelegramBot:
         self.plug_names: list[str] = (
             [p.name for p in receiver.tuya.plugs] if receiver.tuya is not None else []
         )
+        self.chatid_limiter = ChatIdLimiter()
         self.polling = asyncio.Event()  # set while getUpdates runs (tests wait for it)
         self._app: AnyApp | None = None
         self._task: asyncio.Task[None] | None = None
@@ -150,6 +153,14 @@ class TelegramBot:
         )
         new_messages = self.allowed & filters.UpdateType.MESSAGE  # an edit is not a new command
         app.add_handler(TypeHandler(Update, self._on_any_update), group=-1)
+        if self.config.chatid:  # any chat, before the allow-list: the id and nothing else
+            app.add_handler(
+                CommandHandler(
+                    "chatid",
+                    chatid_handler(self.chatid_limiter),
+                    filters=filters.UpdateType.MESSAGE,
+                )
+            )
         for name in TEXTS:
             app.add_handler(CommandHandler(name, self._command(name), filters=new_messages))
         app.add_handler(MessageHandler(new_messages & filters.COMMAND, self._on_unknown))

@@ -32,6 +32,7 @@ class TelegramConfig(Strict):
     poll_timeout: Duration = 30.0  # long poll of getUpdates: how long Telegram may hold it
     query_timeout: Duration = 5.0  # the bot's reads of Prometheus, Alertmanager and the exporter
     commands: bool = True  # answer /status etc.; false = notifications only
+    chatid: bool = True  # answer /chatid in any chat with its id (nothing else); rate-limited
     silent_resolved: bool = True  # resolved notifications arrive without a sound
     show_descriptions: bool = True  # add each alert's description annotation (its numbers)
 

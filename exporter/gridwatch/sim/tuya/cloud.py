@@ -36,6 +36,8 @@ class FakeDevice:
     name: str
     online: bool = True
     status: dict[str, Any] = field(default_factory=lambda: {"switch_1": True})
+    category: str = "cz"  # a plug
+    local_key: str = "not-for-logs0000"  # the real details carry it too: never log replies
 
 
 class FakeTuyaCloud(WebService):
@@ -168,8 +170,8 @@ class FakeTuyaCloud(WebService):
             "id": device.id,
             "name": device.name,
             "online": device.online,
-            "category": "cz",
-            "local_key": "not-for-logs0000",  # the real details carry it too: never log replies
+            "category": device.category,
+            "local_key": device.local_key,
             "status": [{"code": k, "value": v} for k, v in device.status.items()],
             "uid": self.uid,
         }

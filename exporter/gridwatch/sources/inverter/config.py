@@ -44,6 +44,8 @@ class InverterConfig(Strict):
     logger_serial: int | None = Field(default=None, ge=1, le=0xFFFFFFFF)
     # polling
     interval: Duration = 10.0
+    # Registers the map marks ``slow: true`` (settings, counters, temperatures) are read this often.
+    slow_interval: Duration = 60.0
     timeout: Duration = 5.0  # per request
     retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
     settings_every_polls: int = Field(default=30, ge=1, le=10000)  # pi30/pi18: QPIRI/PIRI

@@ -105,6 +105,9 @@ class RegisterSpec(Strict):
     # bought": low 0x004E, high 0x0050, with the grid frequency in between).
     high_address: int | None = Field(default=None, ge=0, le=65535)
     bit: int | None = Field(default=None, ge=0, le=31)  # value = this one bit of the register
+    # Read every ``slow_interval`` instead of every poll: settings, counters, temperatures — what
+    # neither grid state nor output depends on, so a Wi-Fi dongle gets fewer requests.
+    slow: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> RegisterSpec:
@@ -195,6 +198,8 @@ class MapSpec(Strict):
                 raise ValueError(f"register {reg.name!r} runs past address 65535")
             if reg.width > self.max_registers:
                 raise ValueError(f"register {reg.name!r} is wider than max_registers")
+        if all(reg.slow for reg in self.registers):
+            raise ValueError("every register is slow: grid state needs some read on every poll")
         return self
 
 
@@ -237,7 +242,12 @@ class RegisterMap:
         self.spec = spec
         self.source = source
         self.registers = tuple(sorted(spec.registers, key=lambda r: (r.address, r.name)))
-        self.ranges = plan(self.registers, spec.max_registers, spec.max_gap)
+        # Fast and slow registers are planned apart, so a slow one never joins a fast read.
+        fast = tuple(r for r in self.registers if not r.slow)
+        slow = tuple(r for r in self.registers if r.slow)
+        self.fast_ranges = plan(fast, spec.max_registers, spec.max_gap) if fast else []
+        self.slow_ranges = plan(slow, spec.max_registers, spec.max_gap) if slow else []
+        self.ranges = self.fast_ranges + self.slow_ranges
 
     @property
     def model(self) -> str:

@@ -105,6 +105,9 @@ class InverterSource:
         self.transport = transport or make_transport(config, self.regmap)
         self._on_poll = on_poll
         self._unsupported: set[ReadRange] = set()
+        # The last words of the slow ranges and when they were read (None: never).
+        self._slow_words: dict[int, int] = {}
+        self._slow_read_at: float | None = None
 
     @property
     def poll_timeout(self) -> float:
@@ -136,10 +139,18 @@ class InverterSource:
         if self._on_poll is not None:
             self._on_poll(self.config.name, reading, self._clock())
 
+    def _due(self) -> list[ReadRange]:
+        """The ranges this poll reads: the fast ones always, the slow ones when they are due."""
+        at = self._clock()
+        if self._slow_read_at is None or at - self._slow_read_at >= self.config.slow_interval:
+            return self.regmap.ranges
+        return self.regmap.fast_ranges
+
     async def _read(self) -> InverterReading:
         words: dict[int, int] = {}
         missing: list[tuple[ReadRange, ModbusExceptionError]] = []
-        for rng in self.regmap.ranges:
+        due = self._due()
+        for rng in due:
             if rng in self._unsupported:
                 continue
             try:
@@ -152,6 +163,11 @@ class InverterSource:
             words.update(zip(range(rng.start, rng.end), values, strict=True))
         if missing and not words:
             raise missing[0][1]  # nothing answered: the poll fails
+        if len(due) > len(self.regmap.fast_ranges):
+            slow = {a for rng in self.regmap.slow_ranges for a in range(rng.start, rng.end)}
+            self._slow_words = {a: w for a, w in words.items() if a in slow}
+            self._slow_read_at = self._clock()
+        words = self._slow_words | words
         for rng, _exc in missing:
             # This unit lacks some registers of the map (firmware variants do): read the rest
             # from now on, and say so once.
