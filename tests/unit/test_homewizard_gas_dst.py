@@ -1,4 +1,4 @@
-"""Issue 19's two faults: gas only in v1's ``total_gas_m3``, and naive times in the repeated hour."""
+"""Issue 19: gas only in v1's ``total_gas_m3``; naive times in the repeated autumn hour."""
 
 from __future__ import annotations
 
