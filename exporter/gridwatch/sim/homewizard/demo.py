@@ -10,7 +10,7 @@ from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sources.homewizard import METERS
-from gridwatch.sources.homewizard.config import HomeWizardMeter
+from gridwatch.sources.homewizard.config import DsmrMeter, HomeWizardMeter
 
 
 def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWizardMeter:
@@ -32,8 +32,12 @@ def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWiz
 async def demo_part(
     config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
 ) -> tuple[Config, list[str]]:
-    meters, lines = [], []
+    meters: list[HomeWizardMeter | DsmrMeter] = []
+    lines: list[str] = []
     for index, meter in enumerate(METERS.of(config)):
+        if not isinstance(meter, HomeWizardMeter):
+            meters.append(meter)  # a meter on its own P1 port: the P1 demo covers HomeWizard
+            continue
         sim = HomeWizardSimulator(
             SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1), clock=clock
         )

@@ -6,6 +6,7 @@ from gridwatch.core.collector import FamilyBuilder
 from gridwatch.core.component import Component, Runtime
 from gridwatch.core.source import Source
 from gridwatch.sources.homewizard import DEVICES, METERS
+from gridwatch.sources.homewizard.config import HomeWizardMeter
 from gridwatch.sources.homewizard.device_metrics import DeviceFamilies
 from gridwatch.sources.homewizard.device_source import HomeWizardDeviceSource
 from gridwatch.sources.homewizard.metrics import HomeWizardFamilies
@@ -16,7 +17,14 @@ def component(runtime: Runtime) -> Component:
     meters = METERS.of(runtime.config)
     devices = DEVICES.of(runtime.config)
     clock = runtime.store.now
-    sources: list[Source] = [HomeWizardSource(m, runtime.tz, clock=clock) for m in meters]
+    sources: list[Source] = []
+    for meter in meters:
+        if isinstance(meter, HomeWizardMeter):
+            sources.append(HomeWizardSource(meter, runtime.tz, clock=clock))
+        else:  # read on its own P1 port: dsmr-parser loaded only for such a meter
+            from gridwatch.sources.homewizard.dsmr_source import DsmrSource  # noqa: PLC0415
+
+            sources.append(DsmrSource(meter, clock=clock))
     sources += [HomeWizardDeviceSource(d, clock=clock) for d in devices]
     builders: list[FamilyBuilder] = [HomeWizardFamilies(meters, runtime.store)] if meters else []
     if devices:
