@@ -3,6 +3,7 @@ field, over API v1 and v2 (kWh meters, Energy Socket, Watermeter, Plug-In Batter
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
+from gridwatch.core.clock import Clock
+from gridwatch.demo import builtin_config
+from gridwatch.sim.homewizard.demo import demo_part
 from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
 from gridwatch.sim.homewizard.device_format import PRODUCTS
 from tests.helpers import PROJECT_FIXTURES, Samples, load_json, shared_fixture_files, value
@@ -193,3 +197,26 @@ async def test_synthetic_devices_of_every_product_are_read(start_device: StartDe
         power = value(s, f"{P}_power_watts", device="dev")
         water = value(s, f"{P}_water_volume_cubic_meters_total", device="dev")
         assert (water if product == "HWE-WTR" else power) is not None, product
+
+
+async def test_demo_shows_a_kwh_meter_and_a_socket(clock: Clock) -> None:
+    config = builtin_config()
+    async with contextlib.AsyncExitStack() as stack:
+        config, lines = await demo_part(config, stack, clock)
+        assert any("'ev'" in line for line in lines) and any("'heater'" in line for line in lines)
+        config = config.model_copy(
+            update={"exporter": config.exporter.model_copy(update={"port": 0})}
+        )
+        exporter = Exporter(config, clock=clock)
+        stack.push_async_callback(exporter.stop)
+        await exporter.start()
+        gw = Running(exporter)
+
+        def both(s: Samples) -> bool:
+            found = {dict(labels).get("device") for name, labels in s if name == f"{P}_info"}
+            return {"ev", "heater"} <= found
+
+        s = await gw.wait_for("the kWh meter and the socket", both)
+        assert value(s, f"{P}_phase_power_watts", device="ev", phase="l1") is not None
+        assert value(s, f"{P}_switch_on", device="heater") == 1
+        assert value(s, "gridwatch_hw_batteries_count", device="ev") == 1
