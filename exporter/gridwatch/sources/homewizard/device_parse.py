@@ -7,8 +7,8 @@ use them rather than a second field table. Where they fall short we say so and d
 * ``Measurement`` decides "this is v1" by the presence of ``wifi_ssid``; a v1 payload without
   it would be read as v2 with every field dropped, so we tell it the API version we asked.
 * It has no apparent/reactive *current* fields; those are read from the raw payload.
-* It does not check types (a string where a number belongs passes through), so every number is
-  checked here and a wrong one is a payload error naming the field.
+* It coerces rather than checks (``"12"`` and ``true`` become numbers), so every measured value
+  is checked here first and a wrong one is a payload error naming the field.
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ def _number(value: object, name: str) -> float | None:
     return float(value)
 
 
+_UNITS = ("_w", "_v", "_a", "_va", "_var", "_hz", "_kwh", "_pct", "_lpm", "_m3", "_db")
+
+
+def _measured(key: str) -> bool:
+    """A field that holds a measured number (by its unit suffix, as HomeWizard names them)."""
+    return key.endswith(_UNITS) or "power_factor" in key or key in ("cycles", "wifi_strength")
+
+
 def _model[M: Measurement | Batteries | State](model: type[M], payload: dict[str, Any]) -> M:
     try:
         parsed: M = model.from_dict(payload)  # type: ignore[assignment]  # mashumaro's typing
@@ -71,6 +79,9 @@ def parse_device_measurement(
     kind = kind_of(product_type)
     if kind is None:
         raise PayloadError(f"product type {product_type!r} is not a device gridwatch reads")
+    for key, value in payload.items():
+        if _measured(key):
+            _number(value, key)
     raw = dict(payload)
     if api == "v1":
         raw.setdefault("wifi_ssid", None)  # the library's "this is v1" marker
