@@ -124,12 +124,21 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+# pydantic's internal validator steps: they appear in an error's location but are not keys.
+_STEPS = frozenset({"function-after", "function-before"})
+# Tags of discriminated unions in lists (meters[].type), which follow the item's index.
+_LIST_TAGS = frozenset({"homewizard", "dsmr"})
+
+
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     path = ""
+    after_index = False
     for part in loc:
+        tag = after_index and part in _LIST_TAGS
+        after_index = isinstance(part, int)
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in {"function-after", "function-before"} or "[" in part:
+        elif tag or part in _STEPS or "[" in part:
             continue  # pydantic's internal validator steps, not keys the user wrote
         else:
             path = _join(path, part)

@@ -51,6 +51,9 @@ gridwatch_battery_cell_delta_volts{{battery="jk1"}} 0.012
 gridwatch_battery_temperature_celsius{{battery="jk1",sensor="1",type="cell"}} 21.5
 gridwatch_battery_temperature_celsius{{battery="jk1",sensor="2",type="mosfet"}} 24
 gridwatch_p1_power_watts{{meter="home"}} -350
+gridwatch_hw_device_power_watts{{device="ev"}} 840
+gridwatch_hw_device_info{{device="ev",label="EV charger",kind="kwh_meter",api="v2"}} 1
+gridwatch_hw_device_power_watts{{device="heater"}} 0
 gridwatch_price_total_per_kwh{{area="SE3",currency="SEK"}} 1.234
 gridwatch_price_spot_per_kwh{{area="SE3",currency="SEK"}} 0.456
 gridwatch_price_day_total_per_kwh{{area="SE3",currency="SEK",day="today",stat="min"}} 0.8
@@ -170,6 +173,8 @@ async def test_status_says_grid_power_battery_plugs_and_todays_outages(
     assert lines[0] == "<b>🚨 Мережі немає</b> (з 08:55, 1г 5хв)"
     assert "⚡ main: навантаження 640 W, з мережі 0 W, сонце 120 W" in lines
     assert "🏠 Лічильник home: віддача 350 W" in lines
+    # sub-meters (HomeWizard kWh meters, sockets) under the grid meter, by label when set
+    assert "↳ EV charger: 840 W" in lines and "↳ heater: 0 W" in lines
     assert "🔋 main: 15 %" in lines and "🔋 jk1: 90 %" in lines
     assert "🔌 Розетки: boiler ✅ ON, heater &lt;2kW&gt; ❌ OFF, pump ⚠️ (недоступно)" in lines
     today = lines.index("<b>📅 Відключення сьогодні (20.11.2026)</b>")

@@ -32,7 +32,16 @@ def test_every_area_points_at_its_component_and_demo_part() -> None:
 
 def test_sections_come_from_the_areas() -> None:
     keys = {s.key for area in AREAS for s in area.sections}
-    assert keys == {"meters", "prices", "tariff", "inverters", "grid", "batteries", "outages"}
+    assert keys == {
+        "meters",
+        "homewizard_devices",
+        "prices",
+        "tariff",
+        "inverters",
+        "grid",
+        "batteries",
+        "outages",
+    }
     config = parse_config({})
     for area in AREAS:
         assert not area.wanted(config), area.name  # an empty config wants no area

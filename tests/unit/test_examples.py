@@ -152,6 +152,14 @@ def written(
             variant = ""
             if inner.discriminator:
                 variant = str(item.get(inner.discriminator)) if isinstance(item, dict) else ""
+                if isinstance(item, dict) and inner.discriminator not in item:
+                    # a variant whose selector has a default is chosen when it is left out
+                    # (meters[].type: homewizard)
+                    variant = next(
+                        (v for v, m in inner.variants.items()
+                         if not m.model_fields[inner.discriminator].is_required()),
+                        variant,
+                    )  # fmt: skip
                 if variant not in inner.variants:
                     out.unknown.append(f"{path}: {inner.discriminator} {variant!r}")
                     continue
@@ -256,7 +264,7 @@ def test_the_walk_sees_nested_lists_and_each_union_variant() -> None:
     # each variant of a discriminated union, and tell the variants apart.
     paths = set(model_fields(Config))
     assert {
-        "meters[].token_file",
+        "meters[type=homewizard].token_file",
         "inverters[].dongle_port",
         "tariff.grid.transfer_periods[].hours.end",
         "batteries.devices[].enabled",
@@ -275,7 +283,9 @@ def test_the_walk_sees_nested_lists_and_each_union_variant() -> None:
         "receiver.tuya.plugs[backend=cloud].backend",
         "receiver.tuya.plugs[backend=cloud].name",
     }
-    assert written(Config, {"meters": [{"fuse_ampere": 16}]}).unknown == ["meters[].fuse_ampere"]
+    assert written(Config, {"meters": [{"fuse_ampere": 16}]}).unknown == [
+        "meters[type=homewizard].fuse_ampere"
+    ]
 
 
 def test_full_example_has_one_entry_per_kind_of_list_item() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gridwatch.dashboards import submeters
 from gridwatch.dashboards.common import GRID, GRID_UID, METER, SITE_VAR, VOLTAGE, M
 from gridwatch.dashboards.model import (
     BETWEEN_LEVELS,
@@ -253,8 +254,8 @@ def dashboard() -> Dashboard:
         GRID_UID,
         "gridwatch · Grid & phases",
         "Per-phase current against the main fuse, voltage against 207/253 V, phase balance, "
-        "peaks between scrapes and the meter's power-quality counters.",
-        [now, phases, quality],
+        "peaks between scrapes, the meter's power-quality counters and consumption by sub-meter.",
+        [now, phases, quality, submeters.row()],
         [SITE_VAR, METER],
         time_from="now-6h",
         refresh="10s",

@@ -89,7 +89,9 @@ class CostAccounting:
         peaks: CapacityPeaks | None = None,
         persist_every: float = 60.0,
         max_power_kw: float = 250.0,
+        namespace: str = NAMESPACE,  # sub-meters keep their own, apart from the grid meters
     ) -> None:
+        self._namespace = namespace
         self._prices = prices
         self._tz = tz
         self._db = db
@@ -278,7 +280,7 @@ class CostAccounting:
         names: Iterable[str] = [meter] if meter is not None else list(self._meters)
         with self._db.transaction() as conn:
             for name in names:
-                StateDB.put_in(conn, NAMESPACE, name, self._snapshot(name))
+                StateDB.put_in(conn, self._namespace, name, self._snapshot(name))
 
     def _snapshot(self, meter: str) -> dict[str, Any]:
         m = self._meters[meter]
@@ -302,7 +304,7 @@ class CostAccounting:
         }
 
     def _load(self, db: StateDB) -> None:
-        for meter, data in db.items(NAMESPACE):
+        for meter, data in db.items(self._namespace):
             try:
                 m = _new_meter(meter)
                 m.last_ts, m.last, m.unique_id, m.resets = (

@@ -25,7 +25,10 @@ class CostFamilies:
         meter_kind: str,
         tariff: bool,
         cached_prices: PriceLookup | None = None,
+        prefix: str = "gridwatch_energy",
+        label: str = "meter",
     ) -> None:
+        self._prefix, self._label = prefix, label  # sub-meters: gridwatch_submeter_energy, device
         self._acc = accounting
         self._meter_kind = meter_kind  # the store kind of the meters' readings
         self._currency = currency
@@ -35,7 +38,7 @@ class CostFamilies:
     def __call__(self, store: StateStore, now: float) -> Iterator[Metric]:
         acc, cur = self._acc, self._currency
         acc.realise_open(self._cached_prices)  # the open quarter's energy joins the totals
-        f = _Families()
+        f = _Families(self._prefix, self._label)
         for meter in acc.meters():
             f.resets.add_metric([meter], acc.resets(meter))
             for direction in DIRECTIONS:
@@ -75,46 +78,46 @@ class CostFamilies:
 
 
 class _Families:
-    def __init__(self) -> None:
-        md = ["meter", "direction"]
+    def __init__(self, prefix: str = "gridwatch_energy", label: str = "meter") -> None:
+        md = [label, "direction"]
         self.cost = CounterMetricFamily(
-            "gridwatch_energy_cost",
+            f"{prefix}_cost",
             "Money for imported energy at the full tariff incl. VAT (direction=import), or earned "
             f"by exported energy under the tariff (direction=export); {SRC}.",
             labels=[*md, "currency"],
         )
         self.spot_cost = CounterMetricFamily(
-            "gridwatch_energy_spot_cost",
+            f"{prefix}_spot_cost",
             f"Energy × spot price only (excl. fees and VAT), per direction; {SRC}.",
             labels=[*md, "currency"],
         )
         self.priced = CounterMetricFamily(
-            "gridwatch_energy_priced_joules",
+            f"{prefix}_priced_joules",
             f"Energy already priced into the cost counters; {SRC}.",
             labels=md,
         )
         self.unpriced = GaugeMetricFamily(
-            "gridwatch_energy_unpriced_joules",
+            f"{prefix}_unpriced_joules",
             "Energy waiting for its quarter's price (priced when the day's prices arrive).",
             labels=md,
         )
         self.period_energy = GaugeMetricFamily(
-            "gridwatch_energy_period_joules",
+            f"{prefix}_period_joules",
             "Energy in the current local quarter, hour, day or month so far (resets at its "
             f"start, DST-correct); {SRC}.",
             labels=[*md, "period"],
         )
         self.period_cost = GaugeMetricFamily(
-            "gridwatch_energy_period_cost",
+            f"{prefix}_period_cost",
             "Cost (import) or earnings (export) in the current local quarter, hour, day or "
             f"month so far, at spot or total price; {SRC}.",
             labels=[*md, "currency", "period", "price"],
         )
         self.resets = CounterMetricFamily(
-            "gridwatch_energy_counter_resets",
+            f"{prefix}_counter_resets",
             "Meter counter resets, jumps or replacements that started a new baseline "
             "(their energy is not priced).",
-            labels=["meter"],
+            labels=[label],
         )
         self.hour = GaugeMetricFamily(
             "gridwatch_capacity_current_hour_average_watts",

@@ -25,6 +25,8 @@ from gridwatch.receiver.metrics import ReceiverStats, make_registry
 from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.ports import Notifier, PlugActions
 from gridwatch.receiver.scheduled import Fetch, ScheduledLoads, http_fetch
+from gridwatch.receiver.switches import Backend, CombinedActions
+from gridwatch.receiver.tuya.config import ActionRule
 from gridwatch.receiver.webhook import PATH, Webhook, make_app
 from gridwatch.receiver.worker import RetryPolicy, Worker
 from gridwatch.shutdown import StopSignals
@@ -79,12 +81,7 @@ async def open_integrations(config: Config) -> Integrations:
     settings, _ = receiver_settings(config)
     found = Integrations()
     try:
-        if settings.tuya is not None:
-            from gridwatch.receiver.tuya.actions import TuyaActions  # noqa: PLC0415
-
-            tuya = TuyaActions(settings.tuya, list(settings.actions))
-            found.closers.append(tuya.close)
-            found.plugs = tuya
+        found.plugs = _switches(settings, found)
         if settings.telegram is not None:
             from gridwatch.receiver.telegram.notifier import (  # noqa: PLC0415
                 TelegramNotifier,
@@ -105,6 +102,39 @@ async def open_integrations(config: Config) -> Integrations:
         await found.close()
         raise
     return found
+
+
+def _switches(settings: ReceiverConfig, found: Integrations) -> PlugActions | None:
+    """The configured switch backends (Tuya plugs, HomeWizard sockets) as one PlugActions."""
+    backends: list[Backend] = []
+    rules = list(settings.actions)
+    if settings.tuya is not None:
+        from gridwatch.receiver.tuya.actions import TuyaActions  # noqa: PLC0415
+
+        # Each backend gets the rules with only its own names: Tuya checks every name it sees.
+        own = set(settings.tuya.groups) | {p.name for p in settings.tuya.plugs}
+        tuya = TuyaActions(settings.tuya, _narrowed(rules, own))
+        found.closers.append(tuya.close)
+        backends.append(tuya)
+    if settings.homewizard is not None:
+        from gridwatch.receiver.homewizard.actions import HomeWizardActions  # noqa: PLC0415
+
+        sockets = HomeWizardActions(settings.homewizard, rules)
+        found.closers.append(sockets.close)
+        backends.append(sockets)
+    if len(backends) <= 1:
+        return backends[0] if backends else None
+    return CombinedActions(backends)
+
+
+def _narrowed(rules: list[ActionRule], names: set[str]) -> list[ActionRule]:
+    kept = []
+    for rule in rules:
+        groups = [g for g in rule.groups if g in names]
+        plugs = [p for p in rule.plugs if p in names]
+        if groups or plugs:
+            kept.append(rule.model_copy(update={"groups": groups, "plugs": plugs}))
+    return kept
 
 
 class Receiver:

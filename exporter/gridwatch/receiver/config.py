@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
+from gridwatch.receiver.homewizard.config import HomeWizardSwitches
 from gridwatch.receiver.telegram.config import TelegramConfig
 from gridwatch.receiver.tuya.config import ActionRule, TuyaConfig, validate_rules
 
@@ -42,6 +43,7 @@ class ReceiverConfig(Strict):
 
     telegram: TelegramConfig | None = None
     tuya: TuyaConfig | None = None
+    homewizard: HomeWizardSwitches | None = None  # Energy Sockets, a switch backend next to Tuya
     actions: list[ActionRule] = Field(default_factory=list)
 
     _relative = field_validator("token_file")(relative_to_config)
@@ -66,7 +68,9 @@ class ReceiverConfig(Strict):
             raise ValueError("set either token or token_file, not both")
         if self.retry_max < self.retry_initial:
             raise ValueError("retry_max must be ≥ retry_initial")
-        validate_rules(self.tuya, self.actions)  # rules may name only configured groups/plugs
+        sockets = {s.name: s.all_groups for s in self.homewizard.sockets} if self.homewizard else {}
+        # rules may name only configured groups/plugs, of either backend
+        validate_rules(self.tuya, self.actions, sockets)
         return self
 
     def resolved_token(self) -> str | None:

@@ -33,6 +33,8 @@ STATUS_METRICS = (
     INV + "battery_soc_ratio",
     BAT + "soc_ratio",
     "gridwatch_p1_power_watts",
+    "gridwatch_hw_device_power_watts",  # sub-meters: kWh meters and Energy Sockets
+    "gridwatch_hw_device_info",
 )
 BATTERY_METRICS = (
     INV + "battery_soc_ratio",
@@ -89,6 +91,13 @@ def power_lines(ctx: Context, s: Samples) -> list[str]:
         watts = s.one("gridwatch_p1_power_watts", meter=meter) or 0.0
         key = "meter.import" if watts >= 0 else "meter.export"
         lines.append(ctx.t(key, name=meter, value=ctx.unit(abs(watts), "W")))
+    labels = {
+        x.labels.get("device", ""): x.labels.get("label") for x in s.of("gridwatch_hw_device_info")
+    }
+    for device in _names(s, "gridwatch_hw_device_power_watts", "device"):
+        watts = s.one("gridwatch_hw_device_power_watts", device=device) or 0.0
+        name = labels.get(device) or device
+        lines.append(ctx.t("submeter.line", name=name, value=ctx.unit(watts, "W")))
     return lines or [ctx.t("power.none")]
 
 

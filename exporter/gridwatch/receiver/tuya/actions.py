@@ -37,6 +37,10 @@ class TuyaActions:
     def stagger_seconds(self) -> float:
         return self._tuya.stagger
 
+    @property
+    def plug_names(self) -> frozenset[str]:
+        return frozenset(self._plugs)
+
     def plan(self, alert: Alert) -> list[tuple[str, bool]]:
         """Every matching rule's plugs in rule order, each plug's groups in config order. A plug
         named by two rules is switched once, as the first rule says."""

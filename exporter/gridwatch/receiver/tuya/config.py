@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -270,13 +271,22 @@ class ActionRule(Strict):
         return None if self.resolved is None else self.resolved == "on"
 
 
-def check_rules(tuya: TuyaConfig | None, rules: list[ActionRule]) -> list[tuple[str, str]]:
-    """(key path, problem) for every rule naming a group or plug that is not configured."""
+def check_rules(
+    tuya: TuyaConfig | None,
+    rules: list[ActionRule],
+    other_plugs: Mapping[str, list[str]] | None = None,
+) -> list[tuple[str, str]]:
+    """(key path, problem) for every rule naming a group or plug that is not configured.
+    ``other_plugs`` are another backend's switches (name → groups), e.g. HomeWizard sockets."""
     problems: list[tuple[str, str]] = []
-    groups = tuya.groups if tuya else {}
+    groups = dict(tuya.groups) if tuya else {}
     plugs = {p.name for p in tuya.plugs} if tuya else set()
+    for name, its_groups in (other_plugs or {}).items():
+        plugs.add(name)
+        for group in its_groups:
+            groups.setdefault(group, []).append(name)
     for i, rule in enumerate(rules):
-        if tuya is None:
+        if not plugs:
             problems.append((f"actions[{i}]", "actions need receiver.tuya with plugs"))
             continue
         for group in rule.groups:
@@ -289,8 +299,12 @@ def check_rules(tuya: TuyaConfig | None, rules: list[ActionRule]) -> list[tuple[
     return problems
 
 
-def validate_rules(tuya: TuyaConfig | None, rules: list[ActionRule]) -> None:
+def validate_rules(
+    tuya: TuyaConfig | None,
+    rules: list[ActionRule],
+    other_plugs: Mapping[str, list[str]] | None = None,
+) -> None:
     """For ReceiverConfig's validator: raises ValueError naming the first bad reference."""
-    if problems := check_rules(tuya, rules):
+    if problems := check_rules(tuya, rules, other_plugs):
         path, message = problems[0]
         raise ValueError(f"{path}: {message}")

@@ -1,4 +1,5 @@
-"""Demo part: one simulated P1 meter per configured meter, reached over API v2 with push."""
+"""Demo part: one simulated P1 meter per configured meter (API v2 with push) and one simulated
+device per configured HomeWizard device (a kWh meter and a socket in the built-in demo)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pydantic import SecretStr
 
 from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
+from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
-from gridwatch.sources.homewizard import METERS
-from gridwatch.sources.homewizard.config import HomeWizardMeter
+from gridwatch.sources.homewizard import DEVICES, METERS
+from gridwatch.sources.homewizard.config import DsmrMeter, HomeWizardDevice, HomeWizardMeter
 
 
 def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWizardMeter:
@@ -32,8 +34,12 @@ def simulated_meter(meter: HomeWizardMeter, sim: HomeWizardSimulator) -> HomeWiz
 async def demo_part(
     config: Config, stack: contextlib.AsyncExitStack, clock: Clock = system_clock
 ) -> tuple[Config, list[str]]:
-    meters, lines = [], []
+    meters: list[HomeWizardMeter | DsmrMeter] = []
+    lines: list[str] = []
     for index, meter in enumerate(METERS.of(config)):
+        if not isinstance(meter, HomeWizardMeter):
+            meters.append(meter)  # a meter on its own P1 port: the P1 demo covers HomeWizard
+            continue
         sim = HomeWizardSimulator(
             SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1), clock=clock
         )
@@ -45,4 +51,37 @@ async def demo_part(
             f"v2 {sim.https_url}/api/measurement · press its button: "
             f"curl -X POST {sim.http_url}/sim/button"
         )
-    return config.model_copy(update={METERS.key: meters}), lines
+    devices = []
+    for index, device in enumerate(DEVICES.of(config)):
+        dev_sim = DeviceSimulator(
+            DeviceOptions(
+                product_type=device.product_type or "HWE-KWH1", serial=f"5c2fafd0{index:04x}"
+            ),
+            clock=clock,
+        )
+        await dev_sim.start()
+        stack.push_async_callback(dev_sim.close)
+        devices.append(simulated_device(device, dev_sim))
+        lines.append(
+            f"  {dev_sim.product_name} {device.name!r} (simulated): "
+            f"v1 {dev_sim.http_url}/api/v1/data"
+            + (f" · v2 {dev_sim.https_url}/api/measurement" if dev_sim.has_v2 else "")
+        )
+    return config.model_copy(update={METERS.key: meters, DEVICES.key: devices}), lines
+
+
+def simulated_device(device: HomeWizardDevice, sim: DeviceSimulator) -> HomeWizardDevice:
+    """The user's device settings, pointed at a simulator (v2 where the product has it)."""
+    v2 = sim.has_v2 and device.api != "v1"
+    return device.model_copy(
+        update={
+            "host": sim.host,
+            "api": "v2" if v2 else "v1",
+            "token": SecretStr(sim.token) if v2 else None,
+            "token_file": None,
+            "serial": sim.serial,
+            "ca_file": sim.ca_file,
+            "http_port": sim.http_port,
+            "https_port": sim.https_port,
+        }
+    )

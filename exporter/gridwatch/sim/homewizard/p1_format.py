@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["P1Fixture", "dsmr_telegram", "load_fixture", "v1_to_v2", "v2_to_v1"]
+__all__ = ["P1Fixture", "crc16", "dsmr_telegram", "load_fixture", "v1_to_v2", "v2_to_v1"]
 
 _V1_TO_V2: dict[str, str] = {
     "smr_version": "protocol_version",
@@ -127,7 +127,7 @@ _EXTERNAL_DEVICE_TYPES = {
 }
 
 
-def _crc16(data: bytes) -> int:
+def crc16(data: bytes) -> int:
     """CRC16/ARC (poly 0xA001 reflected, init 0), as DSMR 5 uses over ``/`` … ``!``."""
     crc = 0
     for byte in data:
@@ -207,4 +207,4 @@ def dsmr_telegram(m: dict[str, Any], tz: ZoneInfo) -> str:
         value = float(ext.get("value", 0))
         lines.append(f"0-{channel}:24.2.1({stamp})({value:09.3f}*{ext.get('unit', 'm3')})")
     body = "\r\n".join(lines) + "\r\n!"
-    return f"{body}{_crc16(body.encode('ascii', 'replace')):04X}\r\n"
+    return f"{body}{crc16(body.encode('ascii', 'replace')):04X}\r\n"

@@ -7,12 +7,15 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+from homewizard_energy.const import MODEL_TO_ID
 
 from gridwatch.sources.homewizard.errors import http_status_error, translated_errors
 from gridwatch.sources.homewizard.parse import PayloadError, parse_device_info
 from gridwatch.sources.homewizard.reading import DeviceInfo
-from gridwatch.sources.homewizard.tls import client_context, device_identifier
+from gridwatch.sources.homewizard.tls import P1_DEVICE_TYPE, client_context, device_identifier
 
+# product_type (HWE-KWH3, …) → the <type> in its certificate name (energymeter, …)
+CERT_TYPE = {str(model): cert_type for model, cert_type in MODEL_TO_ID.items()}
 MAX_BODY = 256 * 1024  # a measurement is ~2 kB; anything huge is not a P1 meter
 
 
@@ -38,8 +41,11 @@ class HomeWizardClient:
         ca_file: Path | None = None,
         http_port: int | None = None,
         https_port: int | None = None,
+        device_type: str | None = P1_DEVICE_TYPE,
     ) -> None:
         self.api = api
+        # The <type> of the certificate name appliance/<type>/<serial>; None = learn from /api.
+        self._device_type = device_type
         self._session = session
         self._token = token
         self._serial = serial
@@ -53,12 +59,14 @@ class HomeWizardClient:
 
     @property
     def identifier(self) -> str | None:
-        return device_identifier(self._serial) if self._serial else None
+        if self._serial is None or self._device_type is None:
+            return None
+        return device_identifier(self._serial, self._device_type)
 
     def _tls(self) -> tuple[ssl.SSLContext | bool, str | None]:
         if self.api != "v2":
             return True, None
-        if self._serial is None:
+        if self.identifier is None:
             # Chain checked, name not yet known: only used for GET /api, which tells the serial.
             return client_context(self._ca_file, check_name=False), None
         if self._verified is None:
@@ -74,12 +82,19 @@ class HomeWizardClient:
         return headers
 
     async def _get_json(self, path: str, what: str) -> object:
+        return await self.request_json("GET", path, what)
+
+    async def request_json(
+        self, method: str, path: str, what: str, body: object | None = None
+    ) -> object:
         ssl_arg, server_hostname = self._tls()
         async with (
             translated_errors(what),
-            self._session.get(
+            self._session.request(
+                method,
                 self.base_url + path,
                 headers=self._headers(),
+                json=body,
                 ssl=ssl_arg,
                 server_hostname=server_hostname,
             ) as response,
@@ -96,6 +111,8 @@ class HomeWizardClient:
         info = parse_device_info(await self._get_json("/api", "reading device info"))
         if self.api == "v2" and self._serial is None and info.serial:
             self._serial = info.serial
+        if self._device_type is None and info.product_type:
+            self._device_type = CERT_TYPE.get(info.product_type)
         return info
 
     async def measurement(self) -> object:

@@ -18,7 +18,7 @@ from gridwatch.core.families.common import non_empty
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.energy.phases import PeakTracker, imbalance, load_ratios
-from gridwatch.sources.homewizard.config import HomeWizardMeter
+from gridwatch.sources.homewizard.config import MeterLimits
 from gridwatch.sources.homewizard.reading import P1Reading
 from gridwatch.sources.homewizard.source import KIND
 
@@ -38,7 +38,7 @@ def _counter(name: str, doc: str, labels: Sequence[str] = ("meter",)) -> Counter
 class HomeWizardFamilies:
     """Callable family builder for the collector; also tracks per-phase peaks between scrapes."""
 
-    def __init__(self, meters: Sequence[HomeWizardMeter], store: StateStore) -> None:
+    def __init__(self, meters: Sequence[MeterLimits], store: StateStore) -> None:
         self._meters = list(meters)
         self.peaks = PeakTracker()
         store.observe(KIND, self._observe)

@@ -71,8 +71,16 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _timestamp(value: object, tz: ZoneInfo) -> float | None:
-    """v1 sends YYMMDDhhmmss as a number, v2 an ISO time without zone: both are meter-local."""
+# How far a meter's clock may run ahead of ours before a time counts as "in the future".
+CLOCK_SLACK = 120.0
+
+
+def _timestamp(value: object, tz: ZoneInfo, received_at: float) -> float | None:
+    """v1 sends YYMMDDhhmmss as a number, v2 an ISO time without zone: both are meter-local.
+
+    In the repeated autumn hour a local time names two instants; the meter means one that has
+    already happened when the reading arrives, so the later one that is not in the future wins.
+    """
     try:
         if isinstance(value, bool) or value is None:
             return None
@@ -84,9 +92,14 @@ def _timestamp(value: object, tz: ZoneInfo) -> float | None:
             return None
     except (ValueError, OverflowError):
         return None  # a garbled timestamp loses the timestamp, not the whole measurement
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.timestamp()
+    if parsed.tzinfo is not None:
+        return parsed.timestamp()
+    first = parsed.replace(tzinfo=tz, fold=0).timestamp()
+    second = parsed.replace(tzinfo=tz, fold=1).timestamp()
+    if first == second:
+        return first
+    earlier, later = min(first, second), max(first, second)
+    return later if later <= received_at + CLOCK_SLACK else earlier
 
 
 def _to_canonical(data: Mapping[str, Any], api: str) -> dict[str, Any]:
@@ -95,7 +108,33 @@ def _to_canonical(data: Mapping[str, Any], api: str) -> dict[str, Any]:
     return {V1_TO_V2.get(key, key): value for key, value in data.items()}
 
 
-def _externals(raw: object, tz: ZoneInfo) -> tuple[ExternalMeter, ...]:
+def _externals(
+    data: Mapping[str, Any], tz: ZoneInfo, received_at: float
+) -> tuple[ExternalMeter, ...]:
+    meters = _listed_externals(data.get("external"), tz, received_at)
+    legacy = _legacy_gas(data, tz, received_at)
+    # v1's total_gas_m3 is the first gas meter's reading: only new when `external` lacks gas.
+    if legacy is not None and not any(m.type == "gas_meter" for m in meters):
+        meters = (legacy, *meters)
+    return meters
+
+
+def _legacy_gas(data: Mapping[str, Any], tz: ZoneInfo, received_at: float) -> ExternalMeter | None:
+    """Older firmware (and some meters) report gas only in v1's ``total_gas_m3``."""
+    value = data.get("total_gas_m3")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    unique_id = data.get("gas_unique_id")
+    return ExternalMeter(
+        unique_id=unique_id if isinstance(unique_id, str) else "",
+        type="gas_meter",
+        value=float(value),
+        unit="m3",
+        timestamp=_timestamp(data.get("gas_timestamp"), tz, received_at),
+    )
+
+
+def _listed_externals(raw: object, tz: ZoneInfo, received_at: float) -> tuple[ExternalMeter, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -117,7 +156,7 @@ def _externals(raw: object, tz: ZoneInfo) -> tuple[ExternalMeter, ...]:
                 type=kind,
                 value=float(value),
                 unit=unit,
-                timestamp=_timestamp(entry.get("timestamp"), tz),
+                timestamp=_timestamp(entry.get("timestamp"), tz, received_at),
             )
         )
     return tuple(meters)
@@ -181,7 +220,9 @@ def parse_measurement(
         meter_model=_text(data, "meter_model"),
         unique_id=_text(data, "unique_id"),
         protocol_version=int(protocol) if protocol is not None else None,
-        meter_timestamp=_timestamp(data.get("timestamp"), tz) if api == "v2" else None,
+        meter_timestamp=(
+            _timestamp(data.get("timestamp"), tz, received_at) if api == "v2" else None
+        ),
         # Some meters report tariffs outside 1–4; those are meaningless to us.
         tariff=int(tariff) if tariff in TARIFFS else None,
         power_w=_number(data, "power_w"),
@@ -197,9 +238,11 @@ def parse_measurement(
         long_power_fail_count=_number(data, "long_power_fail_count"),
         average_power_15m_w=_number(data, "average_power_15m_w"),
         monthly_power_peak_w=_number(data, "monthly_power_peak_w"),
-        monthly_power_peak_timestamp=_timestamp(data.get("monthly_power_peak_timestamp"), tz),
+        monthly_power_peak_timestamp=_timestamp(
+            data.get("monthly_power_peak_timestamp"), tz, received_at
+        ),
         wifi_strength_pct=_number(data, "wifi_strength_pct"),
-        external=_externals(data.get("external"), tz),
+        external=_externals(data, tz, received_at),
     )
 
 

@@ -13,7 +13,8 @@ from gridwatch.energy.cost import CostAccounting
 from gridwatch.energy.cost_metrics import CostFamilies
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
-from gridwatch.sources.homewizard import METERS
+from gridwatch.sources.homewizard import DEVICES, METERS
+from gridwatch.sources.homewizard.device_source import DEVICE_KIND
 from gridwatch.sources.homewizard.source import KIND as METER_KIND
 from gridwatch.sources.prices import PRICES, TARIFF
 from gridwatch.sources.prices.api import routes
@@ -61,12 +62,14 @@ def component(runtime: Runtime) -> Component:
         book.on_new_day(lambda _day: acc.price_pending())
         acc.price_pending()  # energy saved before a restart whose day is known by now
         result.on_stop.append(acc.persist)
+    sub = _submeter_accounting(runtime, book, result) if DEVICES.of(runtime.config) else None
+    books = [a for a in (accounting, sub) if a is not None]
     source = PriceSource(
         prices,
         book,
         runtime.tz,
         clock=runtime.store.now,
-        wanted=accounting.pending_days if accounting is not None else tuple,
+        wanted=lambda: set().union(*(a.pending_days() for a in books)),
     )
     result.sources.append(source)
     result.builders.append(PriceFamilies(book, source))
@@ -80,7 +83,36 @@ def component(runtime: Runtime) -> Component:
                 cached_prices=book.cached_slot,
             )
         )
+    if sub is not None:
+        result.builders.append(
+            CostFamilies(
+                sub,
+                prices.price_currency,
+                meter_kind=DEVICE_KIND,
+                tariff=tariff is not None,
+                cached_prices=book.cached_slot,
+                prefix="gridwatch_submeter_energy",
+                label="device",
+            )
+        )
     automation = runtime.config.automation
     if automation is not None and automation.loads:
         automation_part(result, runtime, automation, book, peaks)
     return result
+
+
+def _submeter_accounting(runtime: Runtime, book: PriceBook, result: Component) -> CostAccounting:
+    """Energy and cost per HomeWizard kWh meter or socket (what the EV charger cost this month),
+    priced at the same quarter-hour prices as the grid meter; no capacity fee of its own."""
+    sub = CostAccounting(book.slot, runtime.tz, db=runtime.db, namespace="submeter_cost")
+
+    def on_reading(key: SourceKey, reading: Any) -> None:
+        sub.observe(
+            key.device, reading.received_at, reading.energy_import_kwh, reading.energy_export_kwh
+        )
+
+    runtime.store.observe(DEVICE_KIND, on_reading)
+    book.on_new_day(lambda _day: sub.price_pending())
+    sub.price_pending()
+    result.on_stop.append(sub.persist)
+    return sub

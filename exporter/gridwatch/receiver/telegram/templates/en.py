@@ -99,6 +99,7 @@ TEXTS: dict[str, str] = {
     "power.mains": "from the grid {value}",
     "power.pv": "solar {value}",
     "meter.import": "🏠 Meter {name}: importing {value}",
+    "submeter.line": "↳ {name}: {value}",
     "meter.export": "🏠 Meter {name}: exporting {value}",
     "power.none": "⚡ No power readings (no inverter or meter data)",
     "status.battery": "🔋 {name}: {soc}",

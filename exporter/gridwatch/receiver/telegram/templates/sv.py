@@ -91,6 +91,7 @@ TEXTS: dict[str, str] = {
     "power.mains": "från nätet {value}",
     "power.pv": "sol {value}",
     "meter.import": "🏠 Mätare {name}: köper {value}",
+    "submeter.line": "↳ {name}: {value}",
     "meter.export": "🏠 Mätare {name}: säljer {value}",
     "power.none": "⚡ Inga effektvärden (ingen växelriktare eller mätare)",
     "status.battery": "🔋 {name}: {soc}",

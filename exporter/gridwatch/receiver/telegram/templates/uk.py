@@ -107,6 +107,7 @@ TEXTS: dict[str, str] = {
     "power.mains": "з мережі {value}",
     "power.pv": "сонце {value}",
     "meter.import": "🏠 Лічильник {name}: споживання {value}",
+    "submeter.line": "↳ {name}: {value}",
     "meter.export": "🏠 Лічильник {name}: віддача {value}",
     "power.none": "⚡ Немає даних про потужність (ні інвертора, ні лічильника)",
     "status.battery": "🔋 {name}: {soc}",

@@ -1,0 +1,1 @@
+"""HomeWizard Energy Sockets as a switch backend for load shedding."""
