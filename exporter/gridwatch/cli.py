@@ -1,4 +1,5 @@
-"""Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms."""
+"""Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms |
+fleet."""
 
 from __future__ import annotations
 
@@ -165,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--devices-file", type=Path, default=None, help="devices file (default bms-devices.yml)"
     )
     scan.set_defaults(func=_cmd_scan_bms)
+
+    from gridwatch.fleet.cli import add_parser as add_fleet_parser
+
+    add_fleet_parser(sub)
     return parser
 
 
