@@ -46,16 +46,14 @@ def _cmd_add_site(args: argparse.Namespace) -> int:
     config = write_vmauth_config(args.dir, args.storage_url)
     token = token_path(args.dir, args.name)
     scrape = Path("/etc/prometheus/prometheus.yml")
-    agent = " \\\n    ".join(
-        ["vmagent"]
-        + vmagent_args(
-            args.name,
-            args.central,
-            SITE_TOKEN_FILE,
-            scrape_config=scrape,
-            queue_dir=Path("/var/lib/gridwatch/vmagent-queue"),
-        )
+    flags = vmagent_args(
+        args.name,
+        args.central,
+        SITE_TOKEN_FILE,
+        scrape_config=scrape,
+        queue_dir=Path("/var/lib/gridwatch/vmagent-queue"),
     )
+    agent = " \\\n    ".join(["vmagent", *flags])
     print(
         f"Site {args.name!r}: token written to {token} (0600).\n"
         f"vmauth config rewritten: {config}. Reload vmauth: systemctl reload gridwatch-vmauth\n"
@@ -64,9 +62,7 @@ def _cmd_add_site(args: argparse.Namespace) -> int:
         "Prometheus or vmagent runs as), then either\n"
         "\n"
         "a) add to prometheus.yml (Prometheus ≥ 2.26):\n"
-        "\n"
-        + _indent(prometheus_snippet(args.name, args.central, SITE_TOKEN_FILE))
-        + "\n"
+        "\n" + _indent(prometheus_snippet(args.name, args.central, SITE_TOKEN_FILE)) + "\n"
         "b) or, without a local Prometheus, run vmagent (deploy/fleet/systemd/"
         "gridwatch-vmagent.service):\n"
         "\n" + _indent(agent) + "\n"
