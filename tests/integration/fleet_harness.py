@@ -105,6 +105,7 @@ async def central(workdir: Path, *names: str) -> Any:
     tokens = add_sites(folder, *names)
     storage = processes.start_victoria_metrics(workdir / "vm", extra=VM_TEST_FLAGS)
     auth: Binary | None = None
+    box: Central | None = None
     try:
         await storage.wait_ready()
         config = vmauth_config(tokens, read_token(folder), storage.url)
@@ -113,11 +114,12 @@ async def central(workdir: Path, *names: str) -> Any:
         async with aiohttp.ClientSession() as session:
             box = Central(folder, workdir, storage, auth, session)
             yield box
-            storage = box.storage
     finally:
         if auth is not None:
             auth.stop()
         storage.stop()
+        if box is not None and box.storage is not storage:  # restarted by the test
+            box.storage.stop()
 
 
 async def eventually(what: str, check: Any, timeout: float = 30.0) -> Any:

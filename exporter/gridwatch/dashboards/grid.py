@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import GRID, GRID_UID, METER, SITE_VAR, VOLTAGE, M
+from gridwatch.dashboards.common import GRID, GRID_UID, INSTANCE_VAR, METER, SITE_VAR, VOLTAGE, M
 from gridwatch.dashboards.model import (
     BETWEEN_LEVELS,
     Dashboard,
@@ -255,7 +255,7 @@ def dashboard() -> Dashboard:
         "Per-phase current against the main fuse, voltage against 207/253 V, phase balance, "
         "peaks between scrapes and the meter's power-quality counters.",
         [now, phases, quality],
-        [SITE_VAR, METER],
+        [SITE_VAR, INSTANCE_VAR, METER],
         time_from="now-6h",
         refresh="10s",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from gridwatch.dashboards.common import (
     AREA,
     CURRENCY,
+    INSTANCE_VAR,
     KWH,
     METER,
     MONEY,
@@ -71,7 +72,7 @@ NO_PRICES = {
 }
 
 # A slot's price and the day's levels share these labels (the levels have `stat`, not `slot`).
-_DAY = "on(instance, area, currency, day) group_left()"
+_DAY = "on(site, instance, area, currency, day) group_left()"
 # Bar colours: each slot's price falls in exactly one of these; the level is PromQL's choice.
 SLOT_LEVELS = (("below mean", "green"), ("above mean", "yellow"), ("high", "red"))
 
@@ -417,7 +418,7 @@ def dashboard() -> Dashboard:
         "Quarter-hour prices for today and tomorrow, spot vs total, cost and energy per quarter, "
         "hour, day and month, and the capacity fee.",
         [slots, curve, cost, capacity],
-        [SITE_VAR, METER, AREA, CURRENCY],
+        [SITE_VAR, INSTANCE_VAR, METER, AREA, CURRENCY],
         time_from="now-24h",
         refresh="1m",
     )

@@ -32,7 +32,8 @@ def missing() -> list[str]:
 def start_victoria_metrics(
     workdir: Path, port: int = 0, *, retention: str = "1y", extra: list[str] | None = None
 ) -> Binary:
-    port = free_port(port)
+    """On ``port`` exactly when given (a restart: vmauth points there), else a free one."""
+    port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [
         binary("victoria-metrics"),
