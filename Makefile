@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # Grafana's TypeScript types for the dashboard type check; reinstalled only when the lock changes.
 GRAFANA_TYPES := tests/grafana-schema/node_modules/.installed
 
-.PHONY: demo test test-clock lint bench soak system-deps setup clean grafana-types
+.PHONY: demo test test-clock lint bench soak system-deps setup clean grafana-types compose-check
 
 $(INSTALLED): pyproject.toml scripts/bootstrap.sh
 	@scripts/bootstrap.sh $(VENV)
@@ -45,6 +45,10 @@ bench: setup
 SOAK_MINUTES ?= 60
 soak: setup
 	$(PY) -m bench.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+# Docker Compose >= 2.24 reads docker-compose.yml; older ones (Debian 12's 1.29) do not.
+compose-check:
+	@scripts/check-compose.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/grafana-schema/node_modules

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.report import Result, Target
 from gridwatch.sim.alert_stack import SHIPPED, AlertStack, Timings
+from gridwatch.sim.polling import wait_until
 
 RUNS = 8
 # Each run starts at a random point of the poll and scrape cycles: runs back to back would
@@ -29,12 +30,7 @@ TARGET_MEDIAN_S = 10.0
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 120.0) -> float:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the alert path did not complete")
-        await asyncio.sleep(0.02)
-    return time.monotonic()
+    return await wait_until(predicate, what="the alert path", timeout=timeout, every=0.02)
 
 
 async def _one_run(stack: AlertStack, sent_before: int) -> tuple[float, float, float]:

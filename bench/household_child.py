@@ -24,14 +24,15 @@ from typing import Any
 from aiohttp import web
 
 from gridwatch.app import wait_for_signal
-from gridwatch.sim.bluetooth import FakeBluetooth
-from gridwatch.sim.eybond import EybondDongleSimulator
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.jkbms import JkPack
-from gridwatch.sim.jkbms_frames import JK02_24S_V10_08
-from gridwatch.sim.outages import OutageOperatorSimulator, Rotation
-from gridwatch.sim.prices import PriceSimulator
+from gridwatch.sim.bluez.bluetooth import FakeBluetooth
+from gridwatch.sim.bluez.jkbms import JkPack
+from gridwatch.sim.bluez.jkbms_frames import JK02_24S_V10_08
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.eybond import EybondDongleSimulator
+from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
+from gridwatch.sim.prices.simulator import PriceSimulator
+from gridwatch.sim.service import RouteServer
 from gridwatch.sources.inverter.regmap import load_shipped
 
 READY = "BENCH-READY "
@@ -186,7 +187,7 @@ class Household:
         }
 
 
-def control_app(household: Household) -> web.Application:
+def control_routes(household: Household) -> list[web.RouteDef]:
     async def fault(request: web.Request) -> web.Response:
         peer, action = request.query.get("peer", ""), request.query.get("action", "")
         if peer not in household.parts or action not in ACTIONS:
@@ -200,26 +201,18 @@ def control_app(household: Household) -> web.Application:
     async def state(_request: web.Request) -> web.Response:
         return web.json_response(household.state())
 
-    app = web.Application()
-    app.router.add_post("/fault", fault)
-    app.router.add_get("/state", state)
-    return app
+    return [web.post("/fault", fault), web.get("/state", state)]
 
 
 async def _serve(parts: set[str], push_interval: float) -> None:
     household = Household(parts, push_interval)
     async with contextlib.AsyncExitStack() as stack:
         sections = await household.start(stack)
-        runner = web.AppRunner(control_app(household), access_log=None, handle_signals=False)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
+        control = await stack.enter_async_context(RouteServer(control_routes(household)))
         info = {
             "sections": sections,
             "dbus": household.bluetooth.address,
-            "control": f"http://127.0.0.1:{port}",
+            "control": control.url,
         }
         print(READY + json.dumps(info), file=sys.stderr, flush=True)
         await wait_for_signal()

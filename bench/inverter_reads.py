@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import Result, Target
-from gridwatch.sim.eybond import EybondDongleSimulator
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.inverter_modbus import ModbusInverterServer
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.eybond import EybondDongleSimulator
+from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
 from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
 from gridwatch.sources.inverter.regmap import RegisterMap, load_shipped, shipped_models

@@ -18,6 +18,7 @@ import aiohttp
 from bench import counting_exporter, services
 from bench.report import Result, Target
 from bench.scraping import HOMEWIZARD, get_json, scrape, value, wait_for_text, wait_for_value
+from gridwatch.sim.polling import wait_until
 
 PUSH_INTERVAL = 1.0
 WINDOW = 60.0
@@ -66,11 +67,11 @@ async def _snapshot(
 ) -> Snapshot:
     # Read the counters half-way between two pushes, so none is in flight while we read.
     start = await _pushed(session, sim)
-    async with asyncio.timeout(5 * PUSH_INTERVAL):
-        while True:  # the simulator is another process: poll its counter
-            if await _pushed(session, sim) != start:
-                break
-            await asyncio.sleep(0.01)
+
+    async def pushed_again() -> bool:  # the simulator is another process: poll its counter
+        return await _pushed(session, sim) != start
+
+    await wait_until(pushed_again, what="the next push", timeout=5 * PUSH_INTERVAL, every=0.01)
     await asyncio.sleep(PUSH_INTERVAL / 2)
     pushed = await _pushed(session, sim)
     push_samples = await scrape(session, push.exporter.url)

@@ -8,7 +8,6 @@ their own process (bench/household_child.py); the comparison is the one of ``scr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ import aiohttp
 from bench import scrape, services
 from bench.report import Result
 from bench.scraping import get_text, parse
+from gridwatch.sim.polling import wait_until
 
 PRICE_SLOTS = "gridwatch_price_slot_total_per_kwh"
 CELLS = "gridwatch_battery_cell_voltage_volts"
@@ -36,11 +36,11 @@ def _complete(body: str) -> bool:
 
 async def wait_complete(session: aiohttp.ClientSession, url: str, timeout: float) -> None:
     """Until every source is up and the packs' cells and both price days are in /metrics."""
-    async with asyncio.timeout(timeout):
-        while True:  # another process's state: nothing to await but the next scrape
-            if _complete(await get_text(session, url + "/metrics")):
-                return
-            await asyncio.sleep(0.5)
+
+    async def complete() -> bool:  # another process's state: nothing to await but a scrape
+        return _complete(await get_text(session, url + "/metrics"))
+
+    await wait_until(complete, what="a complete household", timeout=timeout, every=0.5)
 
 
 async def run(workdir: Path) -> Result:

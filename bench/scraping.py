@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+
+from gridwatch.sim.polling import wait_until
 
 # What Prometheus 2.x sends: OpenMetrics preferred, gzip only (aiohttp would also offer deflate).
 SCRAPE_HEADERS: Mapping[str, str] = {
@@ -57,24 +58,25 @@ async def wait_for_text(
     session: aiohttp.ClientSession, base_url: str, needle: str, timeout: float
 ) -> float:
     """perf_counter() of the first /metrics body containing ``needle``, polled every 20 ms."""
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                if needle in await get_text(session, base_url + "/metrics"):
-                    return time.perf_counter()
-            except aiohttp.ClientError:
-                pass  # not listening yet
-            await asyncio.sleep(0.02)
+
+    async def found() -> bool:
+        try:
+            return needle in await get_text(session, base_url + "/metrics")
+        except aiohttp.ClientError:
+            return False  # not listening yet
+
+    return await wait_until(
+        found, what=needle, timeout=timeout, every=0.02, clock=time.perf_counter
+    )
 
 
 async def wait_for_value(
     session: aiohttp.ClientSession, base_url: str, name: str, want: float, timeout: float
 ) -> None:
-    async with asyncio.timeout(timeout):
-        while True:  # another process's state: nothing to await but the next scrape
-            if value(await scrape(session, base_url), name, **HOMEWIZARD) == want:
-                return
-            await asyncio.sleep(0.1)
+    async def reached() -> bool:  # another process's state: nothing to await but a scrape
+        return value(await scrape(session, base_url), name, **HOMEWIZARD) == want
+
+    await wait_until(reached, what=f"{name} = {want}", timeout=timeout, every=0.1)
 
 
 HOMEWIZARD = {"source": "homewizard", "device": "home"}

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from gridwatch.app import wait_for_signal
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 
 READY = "BENCH-READY "
 

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Iterable
 
 from aiohttp import web
 
+from gridwatch.areas import AREAS
 from gridwatch.config import Config
+from gridwatch.core.area import Area
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.collector import GridwatchCollector
 from gridwatch.core.component import Component, ComponentFactory, Runtime
@@ -24,37 +26,39 @@ from gridwatch.shutdown import StopSignals
 log = logging.getLogger(__name__)
 
 
-def _area(module: str, wanted: Callable[[Config], bool]) -> ComponentFactory:
+def _area(area: Area) -> ComponentFactory:
     """An area's component, imported only when the config uses the area: a meter-only site
     never loads bleak, aiobmsble or pymodbus (about 10 MB of memory on a Raspberry Pi)."""
 
     def make(runtime: Runtime) -> Component:
-        if not wanted(runtime.config):
+        if not area.wanted(runtime.config):
             return Component()
-        factory: ComponentFactory = importlib.import_module(module).component
+        factory: ComponentFactory = importlib.import_module(area.component).component
         return factory(runtime)
 
     return make
 
 
-# Order matters only for derived values: meters first, so cost accounting sees their readings.
-COMPONENTS: tuple[ComponentFactory, ...] = (
-    _area("gridwatch.sources.homewizard.component", lambda c: bool(c.meters)),
-    # A tariff without prices only gets its warning from the prices component.
-    _area("gridwatch.sources.prices.component", lambda c: bool(c.prices or c.tariff)),
-    _area("gridwatch.sources.inverter.component", lambda c: bool(c.inverters or c.grid.p1_meters)),
-    _area("gridwatch.sources.bms.component", lambda c: c.batteries is not None),
-    _area("gridwatch.sources.outages.component", lambda c: c.outages is not None),
-    alert_thresholds,
-)
+def components(areas: Iterable[Area]) -> tuple[ComponentFactory, ...]:
+    """Every area's component factory, then the alert thresholds every site exports."""
+    return (*(_area(area) for area in areas), alert_thresholds)
+
+
+COMPONENTS = components(AREAS)
 
 
 class Exporter:
-    def __init__(self, config: Config, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = system_clock,
+        factories: Iterable[ComponentFactory] = COMPONENTS,
+    ) -> None:
         self.config = config
         self.store = StateStore(clock)
         self.runtime = Runtime(config, self.store)
-        self.components: list[Component] = [make(self.runtime) for make in COMPONENTS]
+        self.components: list[Component] = [make(self.runtime) for make in factories]
         self.sources = [s for c in self.components for s in c.sources]
         self.collector = GridwatchCollector(
             self.store, [b for c in self.components for b in c.builders]

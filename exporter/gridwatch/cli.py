@@ -46,12 +46,15 @@ def _cmd_receiver(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
+    from gridwatch.areas import AREAS
+
     config = load_config(args.config)
     if config.receiver is not None:
         from gridwatch.receiver.app import receiver_settings
 
         receiver_settings(config, str(args.config))  # what `gridwatch receiver` would refuse
-    print(f"{args.config}: OK ({len(config.meters)} meter(s))")
+    used = [area.name for area in AREAS if area.wanted(config)]
+    print(f"{args.config}: OK (areas: {', '.join(used) or 'none'})")
     return EXIT_OK
 
 
@@ -98,9 +101,10 @@ def _cmd_pair(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan_bms(args: argparse.Namespace) -> int:
+    from gridwatch.sources.bms import BATTERIES
     from gridwatch.sources.bms.scan_cli import scan_bms
 
-    batteries = load_config(args.config).batteries if args.config else None
+    batteries = BATTERIES.of(load_config(args.config)) if args.config else None
     devices_file = args.devices_file or (batteries.devices_file if batteries else None)
     adapter = args.adapter or (batteries.adapter if batteries else None)
     duration = args.duration or (batteries.scan_duration if batteries else 10.0)

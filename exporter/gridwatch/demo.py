@@ -4,6 +4,7 @@ Prometheus, Alertmanager and Grafana from the project's own files when they are 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import tempfile
 from importlib import resources
@@ -13,6 +14,7 @@ import yaml
 
 from gridwatch import children
 from gridwatch.app import Exporter
+from gridwatch.areas import AREAS
 from gridwatch.binaries import (
     alertmanager_binary,
     alertmanager_config,
@@ -27,18 +29,14 @@ from gridwatch.binaries import (
 from gridwatch.config import Config, load_config, parse_config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.shutdown import StopSignals
-from gridwatch.sim import bms_demo, homewizard_demo, inverter_demo, outages_demo, prices_demo
 from gridwatch.sim.demo_part import DemoPart
 from gridwatch.sim.receiver_demo import DemoReceiver, start_demo_receiver
 
 log = logging.getLogger(__name__)
 
-PARTS: tuple[DemoPart, ...] = (
-    homewizard_demo.demo_part,
-    prices_demo.demo_part,
-    inverter_demo.demo_part,
-    bms_demo.demo_part,
-    outages_demo.demo_part,
+# Each area's demo part, in the order of the area list.
+PARTS: tuple[DemoPart, ...] = tuple(
+    importlib.import_module(area.demo_part).demo_part for area in AREAS if area.demo_part
 )
 
 

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from gridwatch.binaries import alertmanager_binary, prometheus_binary
+from gridwatch.sim.polling import wait_until
 
 pytestmark = [pytest.mark.clock, pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -49,12 +50,7 @@ from gridwatch.sim.alert_stack import CHAT_ID, AlertStack  # noqa: E402 (after t
 
 async def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 60.0) -> float:
     """Poll until ``predicate`` holds; returns when it did (monotonic). A hang guard only."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return time.monotonic()
+    return await wait_until(predicate, what=what, timeout=timeout)
 
 
 async def prom_query(stack: AlertStack, expr: str) -> list[dict[str, object]]:
@@ -70,11 +66,10 @@ async def prom_query(stack: AlertStack, expr: str) -> list[dict[str, object]]:
 
 
 async def wait_prom(stack: AlertStack, what: str, expr: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await prom_query(stack, expr):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} ({expr})")
-        await asyncio.sleep(0.2)
+    async def answered() -> bool:
+        return bool(await prom_query(stack, expr))
+
+    await wait_until(answered, what=f"{what} ({expr})", timeout=timeout, every=0.2)
 
 
 @pytest.fixture

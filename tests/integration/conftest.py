@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,22 +11,12 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.polling import wait_until
 from gridwatch.sources.homewizard.source import HomeWizardSource
 from tests.helpers import PROJECT_FIXTURES, Samples, parse_exposition, value
 
 FULL_V1 = PROJECT_FIXTURES / "homewizard" / "v1_3phase_import_export.json"
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition"
-) -> None:
-    """Poll until ``predicate`` holds; a generous limit that only guards against hangs."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 class Running:
@@ -63,7 +51,7 @@ class Running:
             found[:] = [samples]
             return predicate(samples)
 
-        await wait_until(holds, timeout, what)
+        await wait_until(holds, what=what, timeout=timeout)
         return found[0]
 
 

@@ -18,10 +18,11 @@ import pytest
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.source import SourceKey
-from gridwatch.sim.outages import OutageOperatorSimulator
+from gridwatch.sim.outages.operator import OutageOperatorSimulator
+from gridwatch.sim.polling import wait_until
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import PROJECT_FIXTURES, Samples, load_json, value
-from tests.integration.conftest import Running, wait_until
+from tests.integration.conftest import Running
 
 FIX = PROJECT_FIXTURES / "outages"
 Q = {"queue": "5.2"}

@@ -13,7 +13,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,9 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp import web
+
+from gridwatch.sim.polling import wait_until
+from gridwatch.sim.service import RouteServer
 
 pytestmark = pytest.mark.integration
 
@@ -126,11 +128,7 @@ def _free_port() -> int:
 
 async def _wait(predicate: Callable[[], Awaitable[bool]], what: str, timeout: float = 60) -> None:
     """Poll until it holds; the limit only guards against a hang, it measures nothing."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+    await wait_until(predicate, what=what, timeout=timeout, every=0.1)
 
 
 class Hook:
@@ -154,15 +152,9 @@ class Hook:
 @pytest.fixture
 async def hook() -> AsyncIterator[Hook]:
     recorder = Hook()
-    app = web.Application()
-    app.router.add_post("/alertmanager", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recorder.port = int(runner.addresses[0][1])
-    yield recorder
-    await runner.cleanup()
+    async with RouteServer([web.post("/alertmanager", recorder.handle)]) as server:
+        recorder.port = server.port
+        yield recorder
 
 
 @contextlib.asynccontextmanager

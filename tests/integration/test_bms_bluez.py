@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.sim.bluetooth import FakeBluetooth
-from gridwatch.sim.jkbms import CMD_CELL_INFO, CMD_DEVICE_INFO, JkPack
+from gridwatch.sim.bluez.bluetooth import FakeBluetooth
+from gridwatch.sim.bluez.jkbms import CMD_CELL_INFO, CMD_DEVICE_INFO, JkPack
 from tests.fixtures.jkbms import harness
 from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, up
 from tests.fixtures.jkbms.profiles import (

@@ -10,7 +10,7 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.demo import builtin_config
-from gridwatch.sim import bms_demo
+from gridwatch.sim.bluez import demo as bms_demo
 from tests.fixtures.jkbms.harness import battery, up
 from tests.fixtures.jkbms.profiles import require_dbus_daemon
 from tests.integration.conftest import Running

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gridwatch.sim.bluetooth import FakeBluetooth
-from gridwatch.sim.jkbms import JkPack
+from gridwatch.sim.bluez.bluetooth import FakeBluetooth
+from gridwatch.sim.bluez.jkbms import JkPack
 from gridwatch.sources.bms.devices_file import load_devices
 from tests.fixtures.jkbms import harness
 from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, up

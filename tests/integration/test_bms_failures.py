@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from gridwatch.sim.bluetooth import FakeBluetooth
-from gridwatch.sim.jkbms import JkPack
+from gridwatch.sim.bluez.bluetooth import FakeBluetooth
+from gridwatch.sim.bluez.jkbms import JkPack
 from tests.fixtures.jkbms import harness
 from tests.fixtures.jkbms.harness import ADDRESSES, StartBatteries, battery, errors, up
 from tests.fixtures.jkbms.profiles import BY_ID, CORRUPT, JK04, require_dbus_daemon

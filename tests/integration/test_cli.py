@@ -16,9 +16,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gridwatch.sim.homewizard import HomeWizardSimulator
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator
+from gridwatch.sim.polling import wait_until
 from tests.helpers import names, parse_exposition, value
-from tests.integration.conftest import FULL_V1, SimFactory, wait_until
+from tests.integration.conftest import FULL_V1, SimFactory
 
 pytestmark = pytest.mark.integration
 

@@ -30,19 +30,17 @@ import aiohttp
 import pytest
 
 from gridwatch.app import Exporter
-from gridwatch.binaries import prometheus_config, start_prometheus
 from gridwatch.core.clock import Clock
 from gridwatch.dashboards import models
 from gridwatch.dashboards.walk import panels, substitute
 from tests.grafana_colours import colour, field_config, level_colour
 from tests.integration.test_dashboards import (
-    SCRAPE_S,
     PromAPI,
     _all_values,
     _demo,
-    _fast_rules,
     _require,
     prometheus_now,
+    scraping_prometheus,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
@@ -311,17 +309,7 @@ async def test_panel_values_equal_the_exporters_own(tmp_path: Path, clock: Clock
     _require("dbus-daemon", "dbus-daemon")
     async with contextlib.AsyncExitStack() as stack:
         exporter, _ = await _demo(stack, tmp_path / "data", clock)
-        config = prometheus_config(
-            exporter_targets=[f"127.0.0.1:{exporter.port}"],
-            scrape_interval=f"{SCRAPE_S}s",
-            evaluation_interval=f"{SCRAPE_S}s",
-            rules_dir=_fast_rules(tmp_path / "rules"),
-        )
-        prom = start_prometheus(config, tmp_path / "prometheus")
-        stack.callback(prom.stop)
-        await prom.wait_ready()
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        api = PromAPI(session, prom.url)
+        session, api = await scraping_prometheus(stack, exporter, tmp_path)
         offset = clock() - await prometheus_now(api)
         deadline = time.monotonic() + DEADLINE_S
         problems, checked, attempts = ["not compared yet"], set(), 0

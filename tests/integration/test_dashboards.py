@@ -45,8 +45,9 @@ from gridwatch.dashboards import models
 from gridwatch.dashboards.model import SITE_VAR
 from gridwatch.dashboards.walk import Query, queries, range_seconds, substitute
 from gridwatch.demo import PARTS, builtin_config
-from gridwatch.sim import homewizard_demo, inverter_demo
-from gridwatch.sim.homewizard import SimulatorOptions
+from gridwatch.sim.homewizard import demo as homewizard_demo
+from gridwatch.sim.homewizard.simulator import SimulatorOptions
+from gridwatch.sim.inverter import demo as inverter_demo
 from gridwatch.sources.prices.source import CET, PriceSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
@@ -200,6 +201,24 @@ async def _demo(
     return exporter, config.outages.url
 
 
+async def scraping_prometheus(
+    stack: contextlib.AsyncExitStack, exporter: Exporter, folder: Path
+) -> tuple[aiohttp.ClientSession, PromAPI]:
+    """The real Prometheus scraping ``exporter`` every second with the shipped rules evaluated
+    every second; stopped by ``stack``."""
+    config = prometheus_config(
+        exporter_targets=[f"127.0.0.1:{exporter.port}"],
+        scrape_interval=f"{SCRAPE_S}s",
+        evaluation_interval=f"{SCRAPE_S}s",
+        rules_dir=_fast_rules(folder / "rules"),
+    )
+    prom = start_prometheus(config, folder / "prometheus")
+    stack.callback(prom.stop)
+    await prom.wait_ready()
+    session = await stack.enter_async_context(aiohttp.ClientSession())
+    return session, PromAPI(session, prom.url)
+
+
 async def _refuse_one_download(session: aiohttp.ClientSession, sim_url: str) -> None:
     """The operator geo-blocks us for a few polls, then serves again (a real failure reason)."""
     parts = urlsplit(sim_url)
@@ -235,17 +254,7 @@ async def test_every_variable_and_panel_query_returns_data(
 
     async with contextlib.AsyncExitStack() as stack:
         exporter, sim_url = await _demo(stack, tmp_path / "data", clock)
-        config = prometheus_config(
-            exporter_targets=[f"127.0.0.1:{exporter.port}"],
-            scrape_interval=f"{SCRAPE_S}s",
-            evaluation_interval=f"{SCRAPE_S}s",
-            rules_dir=_fast_rules(tmp_path / "rules"),
-        )
-        prom = start_prometheus(config, tmp_path / "prometheus")
-        stack.callback(prom.stop)
-        await prom.wait_ready()
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        api = PromAPI(session, prom.url)
+        session, api = await scraping_prometheus(stack, exporter, tmp_path)
         await asyncio.sleep(3)  # the first polls: the operator's schedule is downloaded
         refusal = asyncio.create_task(_refuse_one_download(session, sim_url))
 

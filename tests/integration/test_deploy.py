@@ -25,7 +25,8 @@ import pytest
 import yaml
 from aiohttp import web
 
-from tests.integration.conftest import wait_until
+from gridwatch.sim.polling import wait_until
+from gridwatch.sim.service import RouteServer
 from tests.integration.test_cli import free_port
 from tests.unit.test_compose import ROOT, SERVICES, bind_mounts
 
@@ -245,7 +246,7 @@ async def test_healthcheck_passes_for_the_exporter_and_receiver_of_the_compose_f
         async def up(url: str = url) -> bool:
             return await _answers(url)
 
-        await wait_until(up, 30, f"{url} answering")
+        await wait_until(up, what=f"{url} answering", timeout=30)
         result = await _healthcheck_async(url)
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
@@ -264,17 +265,8 @@ async def test_healthcheck_fails_on_a_degraded_answer() -> None:
     async def degraded(request: web.Request) -> web.Response:
         return web.json_response({"status": "degraded"}, status=503)
 
-    app = web.Application()
-    app.router.add_get("/healthz", degraded)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = runner.addresses[0][1]
-        result = await _healthcheck_async(f"http://127.0.0.1:{port}/healthz")
-    finally:
-        await runner.cleanup()
+    async with RouteServer([web.get("/healthz", degraded)]) as server:
+        result = await _healthcheck_async(f"{server.url}/healthz")
     assert result.returncode == 1
     assert result.stderr.strip().endswith("HTTP 503")
 

@@ -9,7 +9,9 @@ import logging
 import pytest
 from aiohttp import web
 
-from gridwatch.sim.certs import generate_ca
+from gridwatch.sim.homewizard.certs import generate_ca
+from gridwatch.sim.polling import wait_until
+from gridwatch.sim.service import RouteServer
 from tests.helpers import names, value
 from tests.integration.conftest import (
     FULL_V1,
@@ -18,7 +20,6 @@ from tests.integration.conftest import (
     errors,
     v1_meter,
     v2_meter,
-    wait_until,
 )
 
 pytestmark = pytest.mark.integration
@@ -254,7 +255,7 @@ async def test_garbage_on_the_push_stream_is_a_payload_error(
     )
 
 
-async def serve_body(body: bytes) -> tuple[web.AppRunner, int]:
+def serve_body(body: bytes) -> RouteServer:
     """A misbehaving 'meter' that streams ``body`` in small chunks at /api/v1/data."""
 
     async def data(request: web.Request) -> web.StreamResponse:
@@ -269,14 +270,7 @@ async def serve_body(body: bytes) -> tuple[web.AppRunner, int]:
     async def device(request: web.Request) -> web.Response:
         return web.json_response({"product_type": "HWE-P1"})
 
-    app = web.Application()
-    app.router.add_get("/api/v1/data", data)
-    app.router.add_get("/api", device)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, int(runner.addresses[0][1])
+    return RouteServer([web.get("/api/v1/data", data), web.get("/api", device)])
 
 
 @pytest.mark.parametrize(
@@ -288,14 +282,13 @@ async def test_body_arriving_in_chunks_and_size_limit(
 ) -> None:
     entry = {"unique_id": "AB", "type": "gas_meter", "value": 1.0, "unit": "m3"}
     payload = {"active_power_w": 321, "external": [entry] * externals}
-    runner, port = await serve_body(json.dumps(payload).encode())
-    try:
+    async with serve_body(json.dumps(payload).encode()) as meter:
         gw = await start_exporter(
             {
                 "name": "home",
                 "host": "127.0.0.1",
                 "api": "v1",
-                "http_port": port,
+                "http_port": meter.port,
                 "interval": "0.3s",
             }
         )
@@ -311,5 +304,3 @@ async def test_body_arriving_in_chunks_and_size_limit(
         else:
             assert value(s, UP, **HW) == 0
             assert errors(s, "payload") >= 1
-    finally:
-        await runner.cleanup()

@@ -15,8 +15,8 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
-from gridwatch.sim.eybond import EybondDongleSimulator
-from gridwatch.sim.inverter import InverterDevice
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import Samples, names, value
 from tests.integration.conftest import Running

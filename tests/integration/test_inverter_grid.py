@@ -10,9 +10,9 @@ import pytest
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.demo import builtin_config
-from gridwatch.sim import inverter_demo
-from gridwatch.sim.eybond import EybondDongleSimulator
-from gridwatch.sim.inverter import InverterDevice
+from gridwatch.sim.inverter import demo as inverter_demo
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import value
 from tests.integration.conftest import FULL_V1, Running, SimFactory

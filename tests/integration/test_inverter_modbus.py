@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.inverter_modbus import ModbusInverterServer
-from gridwatch.sim.inverter_serial import SerialInverterSimulator
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.modbus import ModbusInverterServer
+from gridwatch.sim.inverter.serial import SerialInverterSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import value
 from tests.integration.inverter_harness import (

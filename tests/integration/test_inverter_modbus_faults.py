@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.inverter_modbus import ModbusInverterServer
-from gridwatch.sim.inverter_serial import SerialInverterSimulator
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.modbus import ModbusInverterServer
+from gridwatch.sim.inverter.serial import SerialInverterSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.inverter.rtu import crc16
 from tests.helpers import Samples, value

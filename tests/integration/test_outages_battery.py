@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.inverter_modbus import ModbusInverterServer
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import Samples, value

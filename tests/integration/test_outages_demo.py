@@ -13,8 +13,8 @@ from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.clock import Clock as ClockFn
 from gridwatch.demo import builtin_config
-from gridwatch.sim import outages_demo
-from gridwatch.sim.outages import OutageOperatorSimulator, Rotation
+from gridwatch.sim.outages import demo as outages_demo
+from gridwatch.sim.outages.operator import OutageOperatorSimulator, Rotation
 from tests.helpers import value
 from tests.integration.conftest import Running
 from tests.integration.outages_harness import Clock, polls

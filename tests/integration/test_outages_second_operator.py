@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 from gridwatch.core.source import SourceError
+from gridwatch.sim.service import WebService
 from gridwatch.sources.outages import providers
 from gridwatch.sources.outages.fetch import fetch_json
 from gridwatch.sources.outages.schedule import KYIV, DaySchedule, make_window
@@ -65,30 +66,20 @@ class MinutesOperator:
         return days
 
 
-class MinutesServer:
+class MinutesServer(WebService):
     def __init__(self) -> None:
+        super().__init__()
         self.planned: dict[str, Any] = {}
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/groups", self._groups)
-        app.router.add_get("/planned", self._planned)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/groups", self._groups)
+        router.add_get("/planned", self._planned)
 
     async def _groups(self, request: web.Request) -> web.Response:
         return web.json_response({"groups": ["1.1", "2.1"]})
 
     async def _planned(self, request: web.Request) -> web.Response:
         return web.json_response(self.planned if request.query.get("group") == "2.1" else {})
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
 
 @pytest.fixture
@@ -101,10 +92,8 @@ async def h(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[Ha
 async def minutes(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[MinutesServer]:
     # The one line a real module adds to providers/__init__.py.
     monkeypatch.setitem(providers.PROVIDERS, "minutes", MinutesOperator)
-    server = MinutesServer()
-    await server.start()
-    yield server
-    await server.close()
+    async with MinutesServer() as server:
+        yield server
 
 
 async def test_a_second_operator_needs_only_its_provider(

@@ -16,7 +16,8 @@ from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.clock import advancing_from
 from gridwatch.demo import builtin_config
-from gridwatch.sim import homewizard_demo, prices_demo
+from gridwatch.sim.homewizard import demo as homewizard_demo
+from gridwatch.sim.prices import demo as prices_demo
 from tests.helpers import Samples, value
 from tests.integration.conftest import Running
 

@@ -17,8 +17,8 @@ import pytest
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.clock import Clock
-from gridwatch.sim.homewizard import HomeWizardSimulator
-from gridwatch.sim.prices import PriceSimulator
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator
+from gridwatch.sim.prices.simulator import PriceSimulator
 from tests.helpers import PROJECT_FIXTURES, Samples, value
 from tests.integration.conftest import Running, SimFactory, v1_meter
 

@@ -15,7 +15,7 @@ import pytest
 from gridwatch.config import parse_config
 from gridwatch.core.state import StateStore
 from gridwatch.core.statedb import StateDB
-from gridwatch.sim.prices import PriceSimulator
+from gridwatch.sim.prices.simulator import PriceSimulator
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.source import PriceSource
 from tests.helpers import PROJECT_FIXTURES, SHARED_FIXTURES

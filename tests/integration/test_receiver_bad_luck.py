@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from gridwatch.sim.telegram_api import FakeBotApi, check_html
+from gridwatch.sim.telegram.bot_api import FakeBotApi, check_html
 from tests.integration.test_receiver_delivery import CHAT, FAMILY, Running
 from tests.receiver_fakes import TOKEN, RecordingPlugs, griddown
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.integration.conftest import wait_until
+from gridwatch.sim.polling import wait_until
 from tests.integration.test_cli import free_port, gridwatch
 from tests.receiver_fakes import AM_FIXTURES, TOKEN
 

@@ -37,8 +37,8 @@ import aiohttp
 import pytest
 import yaml
 
-from gridwatch.sim.telegram_api import FakeBotApi
-from gridwatch.sim.tuya_local import TuyaLocalSim
+from gridwatch.sim.telegram.bot_api import FakeBotApi
+from gridwatch.sim.tuya.local import TuyaLocalSim
 from tests.integration.test_cli import free_port
 from tests.receiver_fakes import TOKEN, griddown
 

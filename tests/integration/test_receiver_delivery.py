@@ -13,7 +13,7 @@ import pytest
 
 from gridwatch.config import parse_config
 from gridwatch.receiver.app import Receiver, open_integrations
-from gridwatch.sim.telegram_api import FakeBotApi
+from gridwatch.sim.telegram.bot_api import FakeBotApi
 from tests.receiver_fakes import TOKEN, RecordingPlugs, griddown
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from gridwatch.config import parse_config
 from gridwatch.receiver.app import open_integrations
 from gridwatch.receiver.payload import parse_notification
 from gridwatch.receiver.tuya.actions import TuyaActions
-from gridwatch.sim.telegram_api import FakeBotApi
+from gridwatch.sim.telegram.bot_api import FakeBotApi
 from tests.receiver_fakes import TOKEN, griddown
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gridwatch.config import parse_config
 from gridwatch.receiver.app import Receiver, open_integrations
-from gridwatch.sim.telegram_api import FakeBotApi, check_html
+from gridwatch.sim.telegram.bot_api import FakeBotApi, check_html
 from tests.receiver_fakes import TOKEN, RecordingPlugs, am_payload
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import pytest
 from gridwatch.config import parse_config
 from gridwatch.receiver.app import Receiver
 from gridwatch.receiver.ports import DeliveryError
+from gridwatch.sim.polling import wait_until
 from tests.helpers import load_json, parse_exposition, value
-from tests.integration.conftest import wait_until
 from tests.receiver_fakes import (
     AM_FIXTURES,
     TOKEN,

@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
 
-from tests.integration.conftest import FULL_V1, SimFactory, StartExporter, v1_meter, wait_until
+from gridwatch.sim.polling import wait_until
+from tests.integration.conftest import FULL_V1, SimFactory, StartExporter, v1_meter
 
 pytestmark = pytest.mark.integration
 

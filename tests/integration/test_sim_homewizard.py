@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gridwatch.sim.certs import generate_ca
-from gridwatch.sim.homewizard import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.homewizard.certs import generate_ca
+from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
+from gridwatch.sim.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -84,9 +85,7 @@ def client_context(ca_file: Path) -> ssl.SSLContext:
 
 
 async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
+    await wait_until(predicate, timeout=timeout, every=0.02)
 
 
 def crc16_arc(data: bytes) -> int:

@@ -21,8 +21,9 @@ from aiohttp import web
 from gridwatch.config import parse_config
 from gridwatch.receiver.model import Alert, PlugResult, PlugState
 from gridwatch.receiver.telegram.bot import TelegramBot
-from gridwatch.sim.prices import PriceSimulator
-from gridwatch.sim.telegram_api import FakeBotApi, SentMessage
+from gridwatch.sim.prices.simulator import PriceSimulator
+from gridwatch.sim.service import RouteServer
+from gridwatch.sim.telegram.bot_api import FakeBotApi, SentMessage
 from tests.integration.outages_harness import Harness, harness, kyiv, polls, serve
 from tests.integration.telegram_peers import alertmanager, post_alerts, prometheus
 
@@ -350,14 +351,8 @@ async def empty_prometheus() -> AsyncIterator[str]:
             {"status": "success", "data": {"resultType": "vector", "result": []}}
         )
 
-    app = web.Application()
-    app.router.add_get("/api/v1/query", query)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    async with RouteServer([web.get("/api/v1/query", query)]) as server:
+        yield server.url
 
 
 async def test_missing_data_is_said_plainly(api: FakeBotApi, empty_prometheus: str) -> None:

@@ -14,7 +14,7 @@ from gridwatch.receiver.model import Alert, Notification, PlugResult
 from gridwatch.receiver.ports import DeliveryError, Notifier
 from gridwatch.receiver.telegram.config import TelegramConfig
 from gridwatch.receiver.telegram.notifier import TelegramNotifier
-from gridwatch.sim.telegram_api import FakeBotApi
+from gridwatch.sim.telegram.bot_api import FakeBotApi
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from gridwatch.receiver.model import PlugResult
 from gridwatch.receiver.tuya.actions import TuyaActions
 from gridwatch.receiver.tuya.cloud import sign, string_to_sign
 from gridwatch.receiver.tuya.config import TuyaConfig
-from gridwatch.sim.tuya_cloud import FakeTuyaCloud
-from gridwatch.sim.tuya_local import closed_port
+from gridwatch.sim.tuya.cloud import FakeTuyaCloud
+from gridwatch.sim.tuya.local import closed_port
 
 pytestmark = pytest.mark.integration
 

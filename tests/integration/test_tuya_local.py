@@ -13,7 +13,7 @@ import pytest
 from gridwatch.receiver.model import Alert, AlertStatus, PlugResult
 from gridwatch.receiver.tuya.actions import TuyaActions
 from gridwatch.receiver.tuya.config import ActionRule, TuyaConfig
-from gridwatch.sim.tuya_local import TuyaLocalSim, closed_port
+from gridwatch.sim.tuya.local import TuyaLocalSim, closed_port
 
 pytestmark = pytest.mark.integration
 

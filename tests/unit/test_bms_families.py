@@ -8,10 +8,10 @@ from pathlib import Path
 from aiobmsble import TempSensor
 from prometheus_client.core import Metric
 
-from gridwatch.core.families.bms import BatteryFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sources.bms.config import BatteriesConfig
+from gridwatch.sources.bms.metrics import BatteryFamilies
 from gridwatch.sources.bms.reading import from_sample
 
 

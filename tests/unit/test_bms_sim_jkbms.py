@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.sim.jkbms import AT_JUNK, READY_ACK, JkFrames, JkPack, command_ok
-from gridwatch.sim.jkbms_frames import JK02_24S_V10_08, JK02_32S_V19_27
+from gridwatch.sim.bluez.jkbms import AT_JUNK, READY_ACK, JkFrames, JkPack, command_ok
+from gridwatch.sim.bluez.jkbms_frames import JK02_24S_V10_08, JK02_32S_V19_27
 from tests.fixtures.jkbms.profiles import BY_ID
 from tests.fixtures.jkbms.profiles import HERE as PROJECT
 from tests.helpers import shared_fixture_files

@@ -7,12 +7,12 @@ from prometheus_client import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
 
-from gridwatch.config import HomeWizardMeter
 from gridwatch.core.collector import GridwatchCollector
-from gridwatch.core.families.homewizard import HomeWizardFamilies
 from gridwatch.core.server import make_registry
 from gridwatch.core.source import SourceError, SourceKey
 from gridwatch.core.state import StateStore
+from gridwatch.sources.homewizard.config import HomeWizardMeter
+from gridwatch.sources.homewizard.metrics import HomeWizardFamilies
 from gridwatch.sources.homewizard.parse import parse_measurement
 from tests.helpers import PROJECT_FIXTURES, Samples, load_json, names, parse_exposition, value
 

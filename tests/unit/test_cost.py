@@ -20,7 +20,7 @@ from gridwatch.core.statedb import StateDB
 from gridwatch.energy.config import TariffConfig
 from gridwatch.energy.cost import CostAccounting
 from gridwatch.energy.tariff import Tariff
-from gridwatch.sim.prices import PriceCurve
+from gridwatch.sim.prices.simulator import PriceCurve
 from gridwatch.sources.prices.book import PriceBook
 from gridwatch.sources.prices.slots import build_day
 

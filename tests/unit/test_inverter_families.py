@@ -8,11 +8,12 @@ from pathlib import Path
 from prometheus_client.core import Metric
 
 from gridwatch.config import parse_config
-from gridwatch.core.families.inverter import GridFamilies, InverterFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.energy.grid import GridTracker
-from gridwatch.sim.inverter import InverterDevice
+from gridwatch.energy.grid_metrics import GridFamilies
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sources.inverter.metrics import InverterFamilies
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import load_shipped, shipped_models
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.sim.inverter import InverterDevice, Scenario
+from gridwatch.sim.inverter.device import InverterDevice, Scenario
 from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.inverter.rtu import crc16, parse_read_response, read_request
 

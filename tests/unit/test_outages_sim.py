@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from gridwatch.sim.outages import ALL_QUEUES, Rotation, day_element
+from gridwatch.sim.outages.operator import ALL_QUEUES, Rotation, day_element
 from gridwatch.sources.outages.providers.be_svitlo import parse_schedule
 
 pytestmark = pytest.mark.clock

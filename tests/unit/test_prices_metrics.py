@@ -13,18 +13,18 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from gridwatch.config import parse_config
 from gridwatch.core.collector import GridwatchCollector
-from gridwatch.core.families.cost import CostFamilies
-from gridwatch.core.families.prices import PriceFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.core.statedb import StateDB
 from gridwatch.energy.config import TariffConfig
 from gridwatch.energy.cost import CostAccounting
+from gridwatch.energy.cost_metrics import CostFamilies
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
-from gridwatch.sim.prices import PriceCurve
+from gridwatch.sim.prices.simulator import PriceCurve
 from gridwatch.sources.homewizard.reading import P1Reading
 from gridwatch.sources.prices.book import PriceBook
+from gridwatch.sources.prices.metrics import PriceFamilies
 from gridwatch.sources.prices.slots import build_day
 from gridwatch.sources.prices.source import PriceSource
 from tests.helpers import Samples, names, parse_exposition, value
@@ -141,7 +141,9 @@ def test_cost_and_capacity_families() -> None:
     acc.observe("home", t + 3600, 103.0, 5.0)  # 3 kW for an hour
     acc.observe("home", t + 5400, 103.5, 5.0)  # then 1 kW
     now = t + 5400
-    families = CostFamilies(acc, "SEK", tariff=True, cached_prices=book.cached_slot)
+    families = CostFamilies(
+        acc, "SEK", meter_kind="homewizard", tariff=True, cached_prices=book.cached_slot
+    )
     stale = scrape(book, now, families, meter_seen=now - 3600)
     assert value(stale, "gridwatch_capacity_current_hour_average_watts", meter="home") is None
     s = scrape(book, now, families, meter_seen=now - 1)
@@ -206,7 +208,9 @@ def test_docs_list_exactly_the_price_and_cost_metrics_a_scrape_returns() -> None
     acc.observe("home", t, 100.0, 5.0)
     acc.observe("home", t + 3600, 103.0, 6.0)
     now = t + 3700
-    families = CostFamilies(acc, "SEK", tariff=True, cached_prices=book.cached_slot)
+    families = CostFamilies(
+        acc, "SEK", meter_kind="homewizard", tariff=True, cached_prices=book.cached_slot
+    )
     config = parse_config({"prices": {"area": "SE3"}}).prices
     assert config is not None
     source = PriceSource(config, book, STHLM, clock=lambda: now)

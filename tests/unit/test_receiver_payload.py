@@ -17,7 +17,7 @@ from gridwatch.receiver.payload import PayloadError, encode_notification, parse_
 from gridwatch.receiver.telegram.markup import MAX_MESSAGE, utf16_len
 from gridwatch.receiver.telegram.render import messages
 from gridwatch.receiver.telegram.templates import Catalog
-from gridwatch.sim.telegram_api import check_html
+from gridwatch.sim.telegram.bot_api import check_html
 from tests.helpers import load_json, shared_fixture_files, shared_or_skip
 from tests.receiver_fakes import AM_FIXTURES, am_payload
 

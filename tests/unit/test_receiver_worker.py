@@ -20,6 +20,7 @@ from gridwatch.receiver.outbox import Outbox
 from gridwatch.receiver.payload import parse_notification
 from gridwatch.receiver.ports import DeliveryError
 from gridwatch.receiver.worker import RetryPolicy, Worker
+from gridwatch.sim.polling import wait_until
 from tests.receiver_fakes import FakeClock, RecordingNotifier, RecordingPlugs, am_payload, griddown
 
 POLICY = RetryPolicy(initial=2.0, maximum=60.0, max_age=3600.0, jitter=0.2)
@@ -282,9 +283,7 @@ async def test_the_loops_pick_up_new_work_when_woken(tmp_path: Path) -> None:
     try:
         outbox.accept(parse_notification(griddown()), 0.0)
         worker.wake()
-        async with asyncio.timeout(10):
-            while not notifier.delivered:
-                await asyncio.sleep(0.01)
+        await wait_until(lambda: bool(notifier.delivered), timeout=10, every=0.01)
         assert len(plugs.switched) == 3
     finally:
         task.cancel()

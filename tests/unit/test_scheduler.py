@@ -11,6 +11,7 @@ import pytest
 from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from gridwatch.core.state import StateStore
+from gridwatch.sim.polling import wait_until
 
 
 class Crashing:
@@ -75,9 +76,9 @@ async def test_poll_forever_times_out_a_hanging_poll() -> None:
 
     task = asyncio.create_task(poll_forever(store, key, hang, 0.05, 0.05))
     try:
-        async with asyncio.timeout(10):
-            while not store.register(key, 1).errors["timeout"]:
-                await asyncio.sleep(0.01)
+        await wait_until(
+            lambda: bool(store.register(key, 1).errors["timeout"]), timeout=10, every=0.01
+        )
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

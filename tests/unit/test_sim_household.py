@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gridwatch.sim.household import Household
+from gridwatch.sim.homewizard.household import Household
 
 pytestmark = pytest.mark.clock
 

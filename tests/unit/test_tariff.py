@@ -13,7 +13,7 @@ import yaml
 
 from gridwatch.config import ConfigError, parse_config
 from gridwatch.energy.config import TariffConfig
-from gridwatch.energy.holidays import easter_sunday, is_workday, swedish_holidays
+from gridwatch.energy.holidays import is_workday, public_holidays, swedish_holidays
 from gridwatch.energy.tariff import Tariff
 
 pytestmark = pytest.mark.clock
@@ -127,8 +127,7 @@ def test_capacity_price_by_season_and_vat() -> None:
 
 
 def test_swedish_holidays() -> None:
-    assert easter_sunday(2025) == dt.date(2025, 4, 20)
-    assert easter_sunday(2026) == dt.date(2026, 4, 5)
+    assert dt.date(2025, 4, 21) in swedish_holidays(2025)  # annandag påsk (Easter 20 April)
     days = swedish_holidays(2026)
     assert dt.date(2026, 4, 3) in days  # långfredag
     assert dt.date(2026, 4, 6) in days  # annandag påsk
@@ -139,6 +138,36 @@ def test_swedish_holidays() -> None:
     assert not is_workday(dt.date(2026, 12, 24))  # a Thursday, but julafton
     assert is_workday(dt.date(2026, 12, 23))
     assert not is_workday(dt.date(2026, 12, 23), frozenset({dt.date(2026, 12, 23)}))
+    assert not any(d.weekday() == 6 and d.month == 3 for d in days)  # no plain Sundays
+
+
+def test_the_same_days_as_the_former_hand_written_calendar() -> None:
+    """The weekday holidays the replaced hand-written computus gave (the package agrees with it
+    for 2005–2060; before 2005 it rightly has annandag pingst instead of the national day)."""
+    expected = {
+        2025: {
+            (1, 1),
+            (1, 6),
+            (4, 18),
+            (4, 21),
+            (5, 1),
+            (5, 29),
+            (6, 6),
+            (6, 20),
+            (12, 24),
+            (12, 25),
+            (12, 26),
+            (12, 31),
+        },
+        2027: {(1, 1), (1, 6), (3, 26), (3, 29), (5, 6), (6, 25), (12, 24), (12, 31)},
+    }
+    for year, days in expected.items():
+        weekdays = {(d.month, d.day) for d in swedish_holidays(year) if d.weekday() < 5}
+        assert weekdays == days, year
+
+
+def test_ukrainian_holidays_come_from_the_same_package() -> None:
+    assert dt.date(2021, 1, 7) in public_holidays("UA", 2021)  # Різдво (Orthodox Christmas)
 
 
 def test_tariff_config_errors_name_the_key() -> None:

@@ -18,7 +18,7 @@ from gridwatch.receiver.telegram.markup import MAX_MESSAGE, split_message, utf16
 from gridwatch.receiver.telegram.render import messages, render_notification
 from gridwatch.receiver.telegram.templates import LANGUAGES, Catalog
 from gridwatch.receiver.telegram.templates.en import TEXTS as EN
-from gridwatch.sim.telegram_api import check_html
+from gridwatch.sim.telegram.bot_api import check_html
 
 pytestmark = pytest.mark.clock
 

@@ -25,11 +25,11 @@ from gridwatch.binaries import (
 )
 from gridwatch.config import parse_config
 from gridwatch.receiver.app import Receiver, start_receiver
-from gridwatch.sim.inverter import InverterDevice
-from gridwatch.sim.inverter_modbus import ModbusInverterServer
+from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sim.receiver_demo import write_token_file
-from gridwatch.sim.telegram_api import FakeBotApi
-from gridwatch.sim.tuya_local import TuyaLocalSim
+from gridwatch.sim.telegram.bot_api import FakeBotApi
+from gridwatch.sim.tuya.local import TuyaLocalSim
 from gridwatch.sources.inverter.regmap import load_shipped
 
 CHAT_ID = 424242

@@ -18,9 +18,9 @@ from typing import Any
 from gridwatch.config import Config
 from gridwatch.receiver.app import start_receiver
 from gridwatch.receiver.config import ReceiverConfig
-from gridwatch.sim.telegram_api import FakeBotApi
-from gridwatch.sim.telegram_chat import ChatWindow
-from gridwatch.sim.tuya_local import TuyaLocalSim
+from gridwatch.sim.telegram.bot_api import FakeBotApi
+from gridwatch.sim.telegram.chat import ChatWindow
+from gridwatch.sim.tuya.local import TuyaLocalSim
 
 log = logging.getLogger(__name__)
 

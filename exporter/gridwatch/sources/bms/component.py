@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.bms import BatteryFamilies
+from gridwatch.sources.bms import BATTERIES
+from gridwatch.sources.bms.metrics import BatteryFamilies
 from gridwatch.sources.bms.source import BatteryFleet
 
 
 def component(runtime: Runtime) -> Component:
-    config = runtime.config.batteries
+    config = BATTERIES.of(runtime.config)
     if config is None:
         return Component()
     return Component(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.homewizard import HomeWizardFamilies
+from gridwatch.sources.homewizard import METERS
+from gridwatch.sources.homewizard.metrics import HomeWizardFamilies
 from gridwatch.sources.homewizard.source import HomeWizardSource
 
 
 def component(runtime: Runtime) -> Component:
-    meters = runtime.config.meters
+    meters = METERS.of(runtime.config)
     return Component(
         sources=[HomeWizardSource(m, runtime.tz, clock=runtime.store.now) for m in meters],
         builders=[HomeWizardFamilies(meters, runtime.store)] if meters else [],

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from gridwatch import __version__
-from gridwatch.config import HomeWizardMeter
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from gridwatch.sources.homewizard import push
 from gridwatch.sources.homewizard.client import HomeWizardClient
+from gridwatch.sources.homewizard.config import HomeWizardMeter
 from gridwatch.sources.homewizard.parse import PayloadError, parse_measurement
 from gridwatch.sources.homewizard.reading import DeviceInfo, P1Reading
 

@@ -6,10 +6,13 @@ import asyncio
 import logging
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.inverter import GridFamilies, InverterFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.energy.grid import GridTracker
+from gridwatch.energy.grid_metrics import GridFamilies
+from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.reading import P1Reading
+from gridwatch.sources.inverter import GRID, INVERTERS
+from gridwatch.sources.inverter.metrics import InverterFamilies
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.source import KIND, InverterSource
 
@@ -30,8 +33,8 @@ def p1_mains_present(reading: P1Reading, min_voltage: float) -> bool | None:
 
 def component(runtime: Runtime) -> Component:
     config = runtime.config
-    grid = config.grid
-    inverters = config.inverters
+    grid = GRID.of(config)
+    inverters = INVERTERS.of(config)
     if not inverters and not grid.p1_meters:
         return Component()
     tracker = GridTracker(
@@ -41,7 +44,7 @@ def component(runtime: Runtime) -> Component:
     )
     names = {i.name for i in inverters}
     voters = set(grid.inverters) if grid.inverters is not None else names
-    meters = {m.name for m in config.meters}
+    meters = {m.name for m in METERS.of(config)}
     for missing in sorted(voters - names) + sorted(set(grid.p1_meters) - meters):
         log.warning("grid: %r is not a configured inverter or meter; it never votes", missing)
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gridwatch.core.families.outages import current_schedule
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
+from gridwatch.sources.outages.metrics import current_schedule
 from gridwatch.sources.outages.schedule import Schedule
 from gridwatch.sources.outages.tracker import ScheduleTracker
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.outages import OutageFamilies
+from gridwatch.sources.outages import OUTAGES
 from gridwatch.sources.outages.api import outages_route
+from gridwatch.sources.outages.metrics import OutageFamilies
 from gridwatch.sources.outages.providers import PROVIDERS
 from gridwatch.sources.outages.source import OutageSource
 from gridwatch.sources.outages.tracker import ScheduleTracker
 
 
 def component(runtime: Runtime) -> Component:
-    config = runtime.config.outages
+    config = OUTAGES.of(runtime.config)
     if config is None:
         return Component()
     provider = PROVIDERS[config.operator]

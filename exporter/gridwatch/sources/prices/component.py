@@ -8,28 +8,29 @@ import logging
 from typing import Any
 
 from gridwatch.core.component import Component, Runtime
-from gridwatch.core.families.cost import CostFamilies
-from gridwatch.core.families.prices import PriceFamilies
 from gridwatch.core.source import SourceKey
 from gridwatch.energy.cost import CostAccounting
+from gridwatch.energy.cost_metrics import CostFamilies
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.energy.tariff import Tariff
+from gridwatch.sources.homewizard import METERS
 from gridwatch.sources.homewizard.source import KIND as METER_KIND
+from gridwatch.sources.prices import PRICES, TARIFF
 from gridwatch.sources.prices.api import routes
 from gridwatch.sources.prices.book import PriceBook
+from gridwatch.sources.prices.metrics import PriceFamilies
 from gridwatch.sources.prices.source import PriceSource
 
 log = logging.getLogger(__name__)
 
 
 def component(runtime: Runtime) -> Component:
-    config = runtime.config
-    if config.prices is None:
-        if config.tariff is not None:
+    prices, tariff_config = PRICES.of(runtime.config), TARIFF.of(runtime.config)
+    if prices is None:
+        if tariff_config is not None:
             log.warning("a tariff is configured but no prices: cost accounting is off")
         return Component()
-    prices = config.prices
-    tariff = Tariff(config.tariff, runtime.tz) if config.tariff is not None else None
+    tariff = Tariff(tariff_config, runtime.tz) if tariff_config is not None else None
     book = PriceBook(
         runtime.db,
         area=prices.area,
@@ -43,7 +44,7 @@ def component(runtime: Runtime) -> Component:
     book.preload(today + dt.timedelta(days=offset) for offset in range(-8, 2))
     result = Component(routes=routes(book, runtime.store.now))
     accounting: CostAccounting | None = None
-    if config.meters:
+    if METERS.of(runtime.config):
         peaks = None
         if tariff is not None and tariff.config.capacity_fee is not None:
             peaks = CapacityPeaks(
@@ -73,6 +74,7 @@ def component(runtime: Runtime) -> Component:
             CostFamilies(
                 accounting,
                 prices.price_currency,
+                meter_kind=METER_KIND,
                 tariff=tariff is not None,
                 cached_prices=book.cached_slot,
             )

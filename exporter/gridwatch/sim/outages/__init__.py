@@ -1,0 +1,1 @@
+"""A simulated outage operator in the be-svitlo wire format."""

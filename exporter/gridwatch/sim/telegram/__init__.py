@@ -1,0 +1,1 @@
+"""A fake Telegram Bot API with Telegram's HTML and length rules, and a chat page for the demo."""
