@@ -41,8 +41,9 @@ from gridwatch.dashboards import models
 from gridwatch.dashboards.walk import Query, queries, range_seconds, substitute
 from gridwatch.fleet.processes import start_vmagent
 from gridwatch.fleet.snippets import remote_write, vmagent_args
-from gridwatch.sim import homewizard_demo, inverter_demo
-from gridwatch.sim.homewizard import SimulatorOptions
+from gridwatch.sim.homewizard import demo as homewizard_demo
+from gridwatch.sim.homewizard.simulator import SimulatorOptions
+from gridwatch.sim.inverter import demo as inverter_demo
 from gridwatch.sources.prices.source import PriceSource
 from tests.integration.fleet_harness import Central, central, eventually
 from tests.integration.test_dashboards import (
