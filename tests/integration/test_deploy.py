@@ -33,7 +33,12 @@ from tests.unit.test_compose import ROOT, SERVICES, bind_mounts
 pytestmark = pytest.mark.integration
 
 HEALTHCHECK = ROOT / "deploy" / "docker" / "healthcheck.py"
-UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
+UNITS = sorted(
+    [
+        *(ROOT / "deploy" / "systemd").glob("*.service"),
+        *(ROOT / "deploy" / "fleet").glob("*/*.service"),
+    ]
+)
 BLUEZ_POLICY = ROOT / "deploy" / "docker" / "gridwatch-bluez.conf"
 CONTAINER_UID = "10001"  # exporter/Dockerfile's GRIDWATCH_UID
 

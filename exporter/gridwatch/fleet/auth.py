@@ -51,8 +51,8 @@ def vmauth_config(site_tokens: dict[str, str], reader: str, storage_url: str) ->
 
 
 def write_vmauth_config(folder: Path, storage_url: str, target: Path | None = None) -> Path:
-    """Regenerate ``folder/vmauth.yml`` (or ``target``) from the tokens; vmauth reads it again
-    on SIGHUP (``systemctl reload gridwatch-vmauth``)."""
+    """Regenerate ``folder/vmauth.yml`` (or ``target``) from the tokens; vmauth reads it at
+    start (the systemd unit hands it over as a credential, so: ``systemctl restart``)."""
     config = vmauth_config(sites(folder), read_token(folder), storage_url)
     path = target or folder / "vmauth.yml"
     header = "# Written by `gridwatch fleet add-site`; edits are overwritten. Holds tokens.\n"

@@ -51,12 +51,13 @@ def _cmd_add_site(args: argparse.Namespace) -> int:
         args.central,
         SITE_TOKEN_FILE,
         scrape_config=scrape,
-        queue_dir=Path("/var/lib/gridwatch/vmagent-queue"),
+        queue_dir=Path("/var/lib/gridwatch-vmagent"),
     )
     agent = " \\\n    ".join(["vmagent", *flags])
     print(
         f"Site {args.name!r}: token written to {token} (0600).\n"
-        f"vmauth config rewritten: {config}. Reload vmauth: systemctl reload gridwatch-vmauth\n"
+        f"vmauth config rewritten: {config}. Restart vmauth to load it: systemctl restart "
+        "gridwatch-vmauth (compose: docker compose restart vmauth).\n"
         "\n"
         f"On the site, copy that token to {SITE_TOKEN_FILE} (mode 0600, readable by the user\n"
         "Prometheus or vmagent runs as), then either\n"

@@ -3,7 +3,7 @@
 Layout of the folder (``gridwatch fleet add-site --dir``)::
 
     sites/<name>.token   a site's write token (0600); the site keeps a copy, nothing else
-    read.token           the token Grafana and vmalert query with (0600)
+    read.token           the token Grafana queries with (0600)
     vmauth.yml           vmauth's config, regenerated from the tokens (0600: it holds them)
 
 A site's name becomes its ``site`` label and part of a URL query, so it is kept to lower-case
@@ -59,7 +59,7 @@ def add_site(folder: Path, name: str, *, rotate: bool = False) -> str:
     if path.exists() and not rotate:
         raise FleetError(f"site {name!r} exists ({path}); --rotate replaces its token")
     token = new_token()
-    write_secret(path, token + "\n")
+    write_secret(path, token)  # no newline: some readers (Grafana $__file{}) keep it
     return token
 
 
@@ -76,5 +76,5 @@ def read_token(folder: Path) -> str:
     """The readers' token, made on first use."""
     path = folder / READ_TOKEN
     if not path.exists():
-        write_secret(path, new_token() + "\n")
+        write_secret(path, new_token())
     return path.read_text(encoding="utf-8").strip()
