@@ -17,6 +17,8 @@ from typing import Any
 
 from bench import (
     alert_latency,
+    fleet_ingest,
+    fleet_outage,
     idle_cost,
     inverter_reads,
     outbox_durability,
@@ -40,6 +42,8 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "inverter_reads": inverter_reads.run,
     "outbox_durability": outbox_durability.run,
     "alert_latency": alert_latency.run,
+    "fleet_ingest": fleet_ingest.run,
+    "fleet_outage": fleet_outage.run,
 }
 
 # Shown in RESULTS.md too, but not run by `make bench`: `make soak` (bench/soak.py) takes an hour.

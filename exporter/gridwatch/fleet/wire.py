@@ -51,6 +51,27 @@ def series(encoded_labels: bytes, samples: Iterable[tuple[int, float]]) -> bytes
     return _field(1, body)
 
 
+def timestamp_field(ms: int) -> bytes:
+    """A Sample's timestamp field; the same for every series of one scrape."""
+    return b"\x10" + _varint(ms)
+
+
+def series_prefix(encoded_labels: bytes, timestamp_len: int) -> bytes:
+    """Everything of a one-sample TimeSeries field before the sample's value, for series sent
+    again and again (the benchmark): append ``struct.pack("<d", value)`` and a
+    ``timestamp_field`` of ``timestamp_len`` bytes."""
+    sample_len = 1 + 8 + timestamp_len
+    body_len = len(encoded_labels) + 1 + len(_varint(sample_len)) + sample_len
+    return (
+        _varint(1 << 3 | 2)
+        + _varint(body_len)
+        + encoded_labels
+        + _varint(2 << 3 | 2)
+        + _varint(sample_len)
+        + b"\x09"
+    )
+
+
 def snappy_literal(data: bytes) -> bytes:
     """``data`` as a snappy block of literal elements (each at most 64 KiB)."""
     out = bytearray(_varint(len(data)))
