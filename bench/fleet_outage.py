@@ -23,6 +23,7 @@ OUTAGE_S = 180
 ROOT = Path(__file__).resolve().parents[1]
 _PROM = re.compile(r"'(\w+)': \((\d+), (\d+), (\d+), (\d+)\)")
 _AGENT = re.compile(r"\(vmagent\): (\d+) scrapes, (\d+) samples, problems: (.*)")
+_QUEUE = re.compile(r"vmagent queue after \d+ s: (\d+) bytes, ([\d.]+) bytes per sample")
 
 
 async def run(workdir: Path) -> Result:
@@ -55,6 +56,11 @@ async def run(workdir: Path) -> Result:
     if agent := _AGENT.search(text):
         result.measure("school_scrapes", "school (vmagent): scrapes arrived whole", int(agent[1]))
         result.measure("school_samples", "school (vmagent): samples", int(agent[2]))
+    if queue := _QUEUE.search(text):
+        result.measure(
+            "queue_bytes", "vmagent's disk queue at the end of the outage", int(queue[1]), "B"
+        )
+        result.measure("queue_bytes_per_sample", "…per sample queued", float(queue[2]), "B")
     result.measure("outage_s", "Central store stopped for", OUTAGE_S, "s")
     result.measure("test_s", "Whole test (start, outage, catch-up, dashboards)", elapsed, "s")
     result.targets += [

@@ -304,6 +304,12 @@ async def test_three_sites_outage_and_dashboards(
             f"problems: {problems[:5]}"
         )
         assert not problems, problems[:10]
+        per_scrape = samples / max(scrapes, 1)
+        # What a day offline costs vmagent's disk queue (docs/fleet.md sizes it from this).
+        print(
+            f"vmagent queue after {OUTAGE_S:.0f} s: {pending:.0f} bytes, "
+            f"{pending / (OUTAGE_S / SCRAPE_S * per_scrape):.2f} bytes per sample"
+        )
 
         # 3. Every dashboard query, against the central store, with one site selected.
         await refusal
