@@ -65,6 +65,7 @@ async def run(workdir: Path) -> Result:
     result.measure("test_s", "Whole test (start, outage, catch-up, dashboards)", elapsed, "s")
     result.targets += [
         Target("passed", "test passed", float(proc.returncode == 0), ">=", 1.0),
+        Target("produced", "samples compared (Prometheus sites)", produced, ">=", 1),
         Target("lost", "samples lost (Prometheus sites)", lost, "<=", 0),
         Target("duplicated", "samples duplicated (Prometheus sites)", duplicated, "<=", 0),
     ]

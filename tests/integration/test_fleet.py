@@ -112,7 +112,9 @@ async def _central_points(
         points = [
             (t, float(v))
             for t, v in zip(row["timestamps"], row["values"], strict=True)
-            if start * 1000 < t <= end * 1000 and not math.isnan(float(v))
+            # Prometheus' staleness markers (a series that ended) come back as null or NaN; the
+            # site's own range query leaves them out too.
+            if start * 1000 < t <= end * 1000 and v is not None and not math.isnan(float(v))
         ]
         if points:
             out.setdefault(_key(row["metric"]), []).extend(points)
