@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from gridwatch.binaries import alertmanager_binary
-from tests.integration.conftest import wait_until
+from gridwatch.sim.polling import wait_until
 from tests.integration.test_cli import fetch, free_port, gridwatch, need_binary
 from tests.process_guard import Proc, kill, listeners, marked
 
@@ -75,7 +75,7 @@ class Demo:
             assert self.proc.returncode is None, f"demo exited:\n{self.stderr()[-3000:]}"
             return any(p.name == name for p in self.children())
 
-        await wait_until(started, BOUND, f"the demo to start {name}")
+        await wait_until(started, timeout=BOUND, what=f"the demo to start {name}")
 
     async def exit_code(self) -> int:
         return await asyncio.wait_for(self.proc.wait(), BOUND)
@@ -83,7 +83,9 @@ class Demo:
     async def left_alive(self) -> list[Proc]:
         """What is still alive once everything had time to stop (empty when all went)."""
         with contextlib.suppress(AssertionError):
-            await wait_until(lambda: _none(self.ours()), BOUND, "the demo's processes to end")
+            await wait_until(
+                lambda: _none(self.ours()), timeout=BOUND, what="the demo's processes to end"
+            )
         return self.ours()
 
     def ports_held(self, ports: set[int]) -> dict[int, list[Proc]]:
@@ -232,7 +234,7 @@ async def test_long_running_commands_stop_cleanly_on_hangup(command: str, tmp_pa
         async def healthy() -> bool:
             return await fetch(f"http://127.0.0.1:{port}/healthz") is not None
 
-        await wait_until(healthy, BOUND, f"`gridwatch {command}` answering")
+        await wait_until(healthy, timeout=BOUND, what=f"`gridwatch {command}` answering")
         proc.send_signal(signal.SIGHUP)
         _, stderr = await asyncio.wait_for(proc.communicate(), BOUND)
     finally:
