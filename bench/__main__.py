@@ -19,6 +19,8 @@ from bench import (
     alert_latency,
     ascii_reads,
     automation_bill,
+    fleet_ingest,
+    fleet_outage,
     idle_cost,
     inverter_reads,
     outbox_durability,
@@ -44,6 +46,8 @@ BENCHMARKS: dict[str, Callable[[Path], Coroutine[Any, Any, Result]]] = {
     "outbox_durability": outbox_durability.run,
     "alert_latency": alert_latency.run,
     "automation_bill": automation_bill.run,
+    "fleet_ingest": fleet_ingest.run,
+    "fleet_outage": fleet_outage.run,
 }
 
 # Shown in RESULTS.md too, but not run by `make bench`: `make soak` (bench/soak.py) takes an hour.

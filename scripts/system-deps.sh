@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Install the system programs gridwatch runs beside it: Prometheus, Alertmanager (and promtool,
-# amtool), dbus-daemon (fake BlueZ in tests and the demo) and chromium (the live page's
-# browser tests). Only as root; otherwise explain.
+# amtool), dbus-daemon (fake BlueZ in tests and the demo), chromium (the live page's
+# browser tests) and VictoriaMetrics (victoria-metrics, vmauth, vmagent, vmalert: the fleet's
+# central side, docs/fleet.md; 1.79 or later). Only as root; otherwise explain.
 set -uo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+for program in victoria-metrics vmauth vmagent vmalert; do
+  command -v "$program" >/dev/null 2>&1 || { missing+=(victoria-metrics); break; }
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

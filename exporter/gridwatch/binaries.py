@@ -144,11 +144,14 @@ def prometheus_config(
     evaluation_interval: str | None = None,
     rules_dir: Path | None = None,
     base: Path | None = None,
+    remote_write: list[dict[str, Any]] | None = None,
+    external_labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The shipped prometheus.yml with targets and rule paths pointed at this machine.
 
     Every scrape job is kept (with its own interval, rewritten only when ``scrape_interval`` is
-    given); the gridwatch jobs' targets become ``exporter_targets``.
+    given); the gridwatch jobs' targets become ``exporter_targets``. ``remote_write`` and
+    ``external_labels`` forward the series to a central store (gridwatch.fleet.snippets).
     """
     root = project_dir()
     shipped = base or root / "prometheus" / "prometheus.yml"
@@ -181,6 +184,10 @@ def prometheus_config(
         }
     else:
         config.pop("alerting", None)
+    if remote_write:
+        config["remote_write"] = remote_write
+    if external_labels:
+        glob.setdefault("external_labels", {}).update(external_labels)
     return config
 
 

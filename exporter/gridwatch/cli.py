@@ -1,5 +1,5 @@
 """Command line: gridwatch run | receiver | demo | check-config | pair-homewizard | scan-bms |
-scan-inverter | find-queue."""
+scan-inverter | find-queue | discover-tuya | fleet."""
 
 from __future__ import annotations
 
@@ -263,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_arguments(tuya)
     tuya.set_defaults(func=_cmd_discover_tuya)
+
+    from gridwatch.fleet.cli import add_parser as add_fleet_parser
+
+    add_fleet_parser(sub)
     return parser
 
 

@@ -33,7 +33,12 @@ from tests.unit.test_compose import ROOT, SERVICES, bind_mounts
 pytestmark = pytest.mark.integration
 
 HEALTHCHECK = ROOT / "deploy" / "docker" / "healthcheck.py"
-UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
+UNITS = sorted(
+    [
+        *(ROOT / "deploy" / "systemd").glob("*.service"),
+        *(ROOT / "deploy" / "fleet").glob("*/*.service"),
+    ]
+)
 BLUEZ_POLICY = ROOT / "deploy" / "docker" / "gridwatch-bluez.conf"
 CONTAINER_UID = "10001"  # exporter/Dockerfile's GRIDWATCH_UID
 
@@ -124,6 +129,10 @@ def test_systemd_accepts_the_unit_without_warnings(unit: Path, tmp_path: Path) -
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze not installed")
+    if "fleet" in unit.parts:  # systemd checks that the VictoriaMetrics programs exist
+        from tests.integration.fleet_harness import require_victoria_metrics
+
+        require_victoria_metrics()
     text = unit.read_text(encoding="utf-8")
     # The unit names /opt/gridwatch (docs/install.md); here the venv's script stands in for it.
     local = tmp_path / unit.name

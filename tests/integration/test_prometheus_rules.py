@@ -16,8 +16,13 @@ import pytest
 pytestmark = pytest.mark.integration
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "prometheus"
-RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
-TEST_FILES = sorted((PROMETHEUS / "tests").glob("*_test.yml"))
+# The sites' rules and the fleet's (vmalert reads the same format, docs/fleet.md).
+RULE_FILES = sorted(
+    [*(PROMETHEUS / "rules").glob("*.yml"), *(PROMETHEUS / "fleet-rules").glob("*.yml")]
+)
+TEST_FILES = sorted(
+    [*(PROMETHEUS / "tests").glob("*_test.yml"), *(PROMETHEUS / "fleet-tests").glob("*_test.yml")]
+)
 
 
 def _promtool() -> str:

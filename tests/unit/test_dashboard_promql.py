@@ -15,7 +15,7 @@ from tests.promql_lint import problems
 
 # The variables at "All" and Grafana's interval variables at typical values: the parser needs a
 # query as Grafana sends it.
-VALUES = {"site": ".+", "meter": ".+", "area": ".+", "currency": ".+"}
+VALUES = {"site": ".*", "instance": ".+", "meter": ".+", "area": ".+", "currency": ".+"}
 VALUES |= {"inverter": ".+", "battery": ".+", "queue": ".+"}
 ALL = [q for name, d in models().items() for q in queries(name, d)]
 

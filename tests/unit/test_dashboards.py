@@ -71,17 +71,18 @@ def test_generator_check_mode_reports_stale_files(tmp_path: Path) -> None:
     assert generator_main(["--check", str(tmp_path)]) == 1
 
 
-def test_the_seven_dashboards_exist_with_unique_uids_and_titles(
+def test_the_eight_dashboards_exist_with_unique_uids_and_titles(
     boards: dict[str, dict[str, Any]],
 ) -> None:
-    assert len(DASHBOARDS) == 7
+    assert len(DASHBOARDS) == 8
     titles = {d["title"] for d in boards.values()}
     for wanted in ("Home", "Grid & phases", "Prices & cost", "Inverter & battery", "Batteries"):
         assert any(t.endswith(wanted) for t in titles), wanted
     assert any(t.endswith("Outages") for t in titles)
     assert any(t.endswith("gridwatch") for t in titles)
+    assert any(t.endswith("Fleet") for t in titles)
     uids = [d["uid"] for d in boards.values()]
-    assert len(set(uids)) == len(uids) == 7
+    assert len(set(uids)) == len(uids) == 8
     assert all(re.fullmatch(r"[a-z0-9-]{1,40}", uid) for uid in uids)
 
 
@@ -217,6 +218,15 @@ def _fields(p: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _kept_columns(p: dict[str, Any]) -> set[str]:
+    return {
+        name
+        for t in p.get("transformations", [])
+        if t["id"] == "filterFieldsByName"
+        for name in t["options"]["include"]["names"]
+    }
+
+
 def test_units_energy_as_kwh_and_prices_as_currency_per_kwh(
     boards: dict[str, dict[str, Any]],
 ) -> None:
@@ -228,14 +238,21 @@ def test_units_energy_as_kwh_and_prices_as_currency_per_kwh(
             units = {f.get("unit") for f in _fields(p)}
             for target in targets:
                 expr = target["expr"]
-                if re.search(r"_joules(_total)?\b", expr) and "unpriced" not in expr:
+                counted = expr.startswith("count(")  # a number of sites, not energy
+                if (
+                    re.search(r"_joules(_total)?\b", expr)
+                    and "unpriced" not in expr
+                    and not counted
+                ):
                     assert "/ 3.6e6" in expr, (p["title"], expr)
                     assert "kwatth" in units, p["title"]
                 if "per_kwh" in expr and p["type"] != "table":
                     assert "suffix:/kWh" in units, p["title"]
                     assert "$currency" in p["title"], p["title"]
                 if "_cost" in expr or "capacity_fee" in expr or "bill_month" in expr:
-                    assert "$currency" in p["title"], p["title"]
+                    # A table across sites shows the currency as a column instead.
+                    shown = _kept_columns(p)
+                    assert "$currency" in p["title"] or "currency" in shown, p["title"]
             if p["type"] in ("stat", "gauge", "bargauge", "timeseries"):
                 # Counts say so ("short"/"none"): no panel is left to Grafana's guess.
                 has_mappings = bool(p["fieldConfig"]["defaults"].get("mappings"))
@@ -252,7 +269,9 @@ def test_links_point_at_existing_dashboards(boards: dict[str, dict[str, Any]]) -
                 assert uid and uid.group(1) in uids, link
                 linked.add(uid.group(1))
     home = next(d for d in boards.values() if d["uid"] == "gridwatch-home")
-    assert linked == uids - {home["uid"]}, "Home links to every other dashboard"
+    # The Fleet dashboard is for a central store: a single site's dashboards do not point at it
+    # (it links to Home instead, with the site chosen).
+    assert linked == uids - {home["uid"], "gridwatch-fleet"}, "Home links to every other one"
 
 
 def test_grid_dashboard_shows_fuse_voltage_band_balance_and_quality(

@@ -11,12 +11,13 @@ import yaml
 
 from tests.promql_lint import problems
 
-RULES = Path(__file__).resolve().parents[2] / "prometheus" / "rules"
+PROMETHEUS = Path(__file__).resolve().parents[2] / "prometheus"
+RULE_FILES = [*(PROMETHEUS / "rules").glob("*.yml"), *(PROMETHEUS / "fleet-rules").glob("*.yml")]
 
 
 def _rules() -> list[tuple[str, str]]:
     found = []
-    for path in sorted(RULES.glob("*.yml")):
+    for path in sorted(RULE_FILES):
         for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
             for rule in group["rules"]:
                 name = rule.get("alert") or rule.get("record")

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from gridwatch.dashboards import batteries, grid, health, home, inverter, outages, prices
+from gridwatch.dashboards import batteries, fleet, grid, health, home, inverter, outages, prices
 from gridwatch.dashboards.model import JSON, Dashboard
 
 # File name (without .json) → builder; the order is the order of the dashboard links.
@@ -22,6 +22,7 @@ DASHBOARDS: dict[str, Callable[[], Dashboard]] = {
     "batteries": batteries.dashboard,
     "outages": outages.dashboard,
     "gridwatch": health.dashboard,
+    "fleet": fleet.dashboard,
 }
 
 

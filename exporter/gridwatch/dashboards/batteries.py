@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import BAT, BATTERIES, BATTERY, KWH, ON_OFF, PROBLEM, SITE_VAR, SOC
+from gridwatch.dashboards.common import (
+    BAT,
+    BATTERIES,
+    BATTERY,
+    INSTANCE_VAR,
+    KWH,
+    ON_OFF,
+    PROBLEM,
+    SITE_VAR,
+    SOC,
+)
 from gridwatch.dashboards.model import (
     BETWEEN_LEVELS,
     Dashboard,
@@ -265,7 +275,7 @@ def dashboard() -> Dashboard:
         "BMS packs: every cell, delta against the configured levels, temperatures, SOC, current, "
         "runtime, MOSFETs and balancer.",
         [packs, cells, state],
-        [SITE_VAR, BATTERY],
+        [SITE_VAR, INSTANCE_VAR, BATTERY],
         time_from="now-6h",
         refresh="30s",
     )

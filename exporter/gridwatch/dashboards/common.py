@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.model import SITE_VAR, Variable, device_var, mapping, steps
+from gridwatch.dashboards.model import (
+    INSTANCE_VAR,
+    SITE,
+    SITE_VAR,
+    Variable,
+    device_var,
+    mapping,
+    steps,
+)
 
 KWH = "kwatth"  # energy: joules ÷ 3.6e6 in the query, shown as kWh
 PRICE = "suffix:/kWh"  # money per kWh; the panel title names the currency ($currency)
@@ -23,13 +31,13 @@ CURRENCY = Variable(
     "Currency",
     "gridwatch_price_spot_per_kwh",
     "currency",
-    ('instance=~"$site"', 'area=~"$area"'),
+    (SITE, 'area=~"$area"'),
 )
 INVERTER = device_var("inverter", "Inverter", "gridwatch_inverter_info")
 BATTERY = device_var("battery", "Battery", "gridwatch_battery_info")
 QUEUE = device_var("queue", "Outage queue", "gridwatch_outage_schedule_info")
 
-__all__ = ["SITE_VAR"]
+__all__ = ["INSTANCE_VAR", "SITE_VAR"]
 
 M = 'meter=~"$meter"'
 A = 'area=~"$area"'

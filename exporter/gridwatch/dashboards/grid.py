@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridwatch.dashboards import submeters
-from gridwatch.dashboards.common import GRID, GRID_UID, METER, SITE_VAR, VOLTAGE, M
+from gridwatch.dashboards.common import GRID, GRID_UID, INSTANCE_VAR, METER, SITE_VAR, VOLTAGE, M
 from gridwatch.dashboards.model import (
     BETWEEN_LEVELS,
     Dashboard,
@@ -256,7 +256,7 @@ def dashboard() -> Dashboard:
         "Per-phase current against the main fuse, voltage against 207/253 V, phase balance, "
         "peaks between scrapes, the meter's power-quality counters and consumption by sub-meter.",
         [now, phases, quality, submeters.row()],
-        [SITE_VAR, METER],
+        [SITE_VAR, INSTANCE_VAR, METER],
         time_from="now-6h",
         refresh="10s",
     )

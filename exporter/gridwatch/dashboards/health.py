@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import HEALTH, SITE_VAR
+from gridwatch.dashboards.common import HEALTH, INSTANCE_VAR, SITE_VAR
 from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
 from gridwatch.dashboards.panels import organize, stat, table, timeline, timeseries
 
@@ -186,7 +186,7 @@ def dashboard() -> Dashboard:
         "Is gridwatch itself healthy? Source up/down, errors by reason, freshness, poll and "
         "scrape cost.",
         [sources, scrape, accounting],
-        [SITE_VAR],
+        [SITE_VAR, INSTANCE_VAR],
         time_from="now-6h",
         refresh="30s",
     )

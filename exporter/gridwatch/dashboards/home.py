@@ -12,6 +12,7 @@ from gridwatch.dashboards.common import (
     GRID_UID,
     HEALTH,
     HOME,
+    INSTANCE_VAR,
     INV,
     INVERTER,
     INVERTER_UID,
@@ -237,7 +238,7 @@ def dashboard() -> Dashboard:
         "gridwatch · Home",
         "The one screen: grid, power, price, cost, battery, solar, next outage and alerts.",
         [status, home_power, history],
-        [SITE_VAR, METER, AREA, CURRENCY, INVERTER, BATTERY, QUEUE],
+        [SITE_VAR, INSTANCE_VAR, METER, AREA, CURRENCY, INVERTER, BATTERY, QUEUE],
         time_from="now-24h",
         refresh="30s",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gridwatch.dashboards.common import (
+    INSTANCE_VAR,
     INV,
     INVERTER,
     INVERTER_UID,
@@ -284,7 +285,7 @@ def dashboard() -> Dashboard:
         "The inverter's power flow, mains input and AC output, battery and PV, operating mode, "
         "fault and warning bits and settings.",
         [flow, ac, dc, state],
-        [SITE_VAR, INVERTER],
+        [SITE_VAR, INSTANCE_VAR, INVERTER],
         time_from="now-24h",
         refresh="30s",
     )

@@ -24,14 +24,17 @@ ALERTMANAGER = {"type": "alertmanager", "uid": ALERTMANAGER_UID}
 # and v41 (no timepicker.time_options) migrations produce. Grafana 11.0 reads it as its own 39.
 SCHEMA_VERSION = 41
 TAG = "gridwatch"
-SITE = 'instance=~"$site"'  # every gridwatch series carries the exporter's instance label
+# Every gridwatch series carries the exporter's instance label; in a central store (docs/fleet.md)
+# also the site label vmauth sets from the site's token. A single site's Prometheus has no site
+# label: "All" is then ".*", which matches the missing label, so the same dashboards work there.
+SITE = 'site=~"$site", instance=~"$instance"'
 
 # Colours of the earlier P1 tool's phase chart, kept so its users recognise their phases.
 PHASE_COLOURS = {"l1": "#dc2626", "l2": "#16a34a", "l3": "#9333ea"}
 
 
 def sel(metric: str, *matchers: str) -> str:
-    """``metric{instance=~"$site", …}``: the site filter is never forgotten."""
+    """``metric{site=~"$site", instance=~"$instance", …}``: the site filter is never forgotten."""
     return f"{metric}{{{', '.join((SITE, *matchers))}}}"
 
 
@@ -195,7 +198,8 @@ class Variable:
     label: str
     metric: str  # a series that exists whenever the device does
     label_name: str
-    filters: tuple[str, ...] = ()  # matchers like 'instance=~"$site"'
+    filters: tuple[str, ...] = ()  # matchers like 'instance=~"$instance"'
+    all_value: str = ".+"
 
     @property
     def query(self) -> str:
@@ -211,7 +215,7 @@ class Variable:
             "refresh": 2,  # on time-range change: a device added today shows up
             "includeAll": True,
             "multi": True,
-            "allValue": ".+",
+            "allValue": self.all_value,
             "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
             "sort": 1,
             "hide": 0,
@@ -221,7 +225,10 @@ class Variable:
         }
 
 
-SITE_VAR = Variable("site", "Site", "gridwatch_build_info", "instance")
+SITE_VAR = Variable("site", "Site", "gridwatch_build_info", "site", all_value=".*")
+INSTANCE_VAR = Variable(
+    "instance", "Exporter", "gridwatch_build_info", "instance", ('site=~"$site"',)
+)
 
 
 def device_var(name: str, label: str, metric: str, label_name: str | None = None) -> Variable:

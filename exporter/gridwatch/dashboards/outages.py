@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import GRID, KWH, OUTAGES, QUEUE, SITE_VAR, Q
+from gridwatch.dashboards.common import GRID, INSTANCE_VAR, KWH, OUTAGES, QUEUE, SITE_VAR, Q
 from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
 from gridwatch.dashboards.panels import bars, stat, timeline, timeseries
 
@@ -243,7 +243,7 @@ def dashboard() -> Dashboard:
         "The queue's planned outages today and tomorrow, planned windows against the real grid "
         "state, grid-loss history and whether the battery lasts the next outage.",
         [schedule, history, battery],
-        [SITE_VAR, QUEUE],
+        [SITE_VAR, INSTANCE_VAR, QUEUE],
         time_from="now-24h",
         refresh="1m",
     )

@@ -7,6 +7,7 @@ from gridwatch.dashboards.automation_panels import scheduled_loads_row
 from gridwatch.dashboards.common import (
     AREA,
     CURRENCY,
+    INSTANCE_VAR,
     KWH,
     METER,
     MONEY,
@@ -72,7 +73,7 @@ NO_PRICES = {
 }
 
 # A slot's price and the day's levels share these labels (the levels have `stat`, not `slot`).
-_DAY = "on(instance, area, currency, day) group_left()"
+_DAY = "on(site, instance, area, currency, day) group_left()"
 # Bar colours: each slot's price falls in exactly one of these; the level is PromQL's choice.
 SLOT_LEVELS = (("below mean", "green"), ("above mean", "yellow"), ("high", "red"))
 
@@ -418,7 +419,7 @@ def dashboard() -> Dashboard:
         "Quarter-hour prices for today and tomorrow, spot vs total, cost and energy per quarter, "
         "hour, day and month, the capacity fee, and the loads scheduled by price and peak shaving.",
         [slots, curve, cost, capacity, scheduled_loads_row()],
-        [SITE_VAR, METER, AREA, CURRENCY],
+        [SITE_VAR, INSTANCE_VAR, METER, AREA, CURRENCY],
         time_from="now-24h",
         refresh="1m",
     )
