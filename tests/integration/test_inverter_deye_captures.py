@@ -105,6 +105,8 @@ def _cut_map(words: dict[int, int], tmp: Path, name: str) -> Path:
     regmap = load_file(MODELS / "deye_sg0xlp3.yaml")
     keep = {r.name for r in regmap.registers if all(a in words for a in r.addresses)}
     # Every register on every poll: a capture of settings alone would be a map of slow ones only.
+    # The captures do not hold the device-type register, so nothing to expect of it.
+    data.pop("expect", None)
     data["registers"] = [
         {k: v for k, v in r.items() if k != "slow"} for r in data["registers"] if r["name"] in keep
     ]
@@ -230,6 +232,7 @@ async def test_own_single_phase_fixture_with_a_doubled_crc_through_gridwatch_run
     start = int.from_bytes(rtu_request[2:4])
     block = set(range(start, start + int.from_bytes(rtu_request[4:6])))
     keep = {r.name for r in regmap.registers if set(r.addresses) <= block}
+    data.pop("expect", None)
     data["registers"] = [
         {k: v for k, v in r.items() if k != "slow"} for r in data["registers"] if r["name"] in keep
     ]

@@ -20,10 +20,14 @@ from typing import Any
 import pytest
 import yaml
 
+from gridwatch.config import parse_config
+from gridwatch.core.source import SourceError
 from gridwatch.sim.inverter.deye import DeyeDevice, deye_device
 from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
 from gridwatch.sim.polling import wait_until
+from gridwatch.sources.inverter import INVERTERS
+from gridwatch.sources.inverter.source import InverterSource
 from tests.helpers import Samples, parse_exposition, value
 from tests.integration.test_cli import fetch, free_port, gridwatch
 
@@ -182,3 +186,27 @@ async def test_hv_three_phase_through_gridwatch_run(tmp_path: Path) -> None:
         assert up(s, NAMES[0]) == 1  # the other unit carries on
         devices[1].exception = None
         await until(metrics, "recovery", lambda s: up(s, NAMES[1]) == 1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "configured", "fits"),
+    [("deye-3p-hv", "deye_sg0xlp3", "deye_sg01hp3"), ("deye-3p", "deye_sg01hp3", "deye_sg0xlp3")],
+)
+async def test_an_lv_map_on_an_hv_unit_is_refused_not_read_tenfold_off(
+    kind: str, configured: str, fits: str
+) -> None:
+    """The device-type register tells LV (5) from HV (6): the wrong map is bad_model."""
+    device = deye_device(kind)
+    async with ModbusInverterServer(device, framing="tcp") as server:
+        config = parse_config(
+            {"inverters": [{"name": "deye", "transport": "tcp", "host": "127.0.0.1",
+                            "port": server.port, "model": configured, "retries": 0}]}
+        )  # fmt: skip
+        source = InverterSource(INVERTERS.of(config)[0])
+        try:
+            with pytest.raises(SourceError) as err:
+                await source.poll()
+        finally:
+            await source.transport.close()
+    assert err.value.reason == "bad_model"
+    assert f"use model: {fits}" in err.value.message
