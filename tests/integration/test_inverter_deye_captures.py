@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -256,3 +257,71 @@ async def test_own_single_phase_fixture_with_a_doubled_crc_through_gridwatch_run
         name, _, rest = key.partition("{")
         labels = dict(p.split("=") for p in rest.rstrip("}").split(",")) if rest else {}
         assert value(samples, INV + name, inverter="own", **labels) == pytest.approx(want), key
+
+
+FRAMES = FOLDER / "deye_solarman-v5_frames_from_issues_decoded.json"
+# Settings the frames' notes state (deye-controller#2, a three-phase LV unit), by their name.
+STATED_SETTINGS = {
+    "Battery Shutdown Voltage": "battery_shutdown_voltage",
+    "Battery Restart Voltage": "battery_restart_voltage",
+    "Battery Low Voltage": "battery_low_voltage",
+    "Battery Grid Charging Start Voltage": "grid_charge_start_voltage",
+}
+
+
+def _stated_setting(note: str) -> tuple[str, float] | None:
+    found = re.search(r"\((?:P3 map: )?([A-Za-z ]+?) ([\d.]+) V\)", note)
+    if found is None or found[1] not in STATED_SETTINGS:
+        return None
+    return STATED_SETTINGS[found[1]], float(found[2])
+
+
+@pytest.mark.skipif(not FRAMES.is_file(), reason="../shared/fixtures/inverter-deye not present")
+async def test_real_settings_frames_decode_to_their_notes_through_gridwatch_run(
+    tmp_path: Path,
+) -> None:
+    """The deye-controller#2 request/response pairs, replayed frame for frame: the map reads one
+    register a request, as that client did, so each request equals a captured one."""
+    entries = load_json(FRAMES)
+    sent = {
+        (e["seq_bytes"].split()[0], e["logger_serial"]): e
+        for e in entries
+        if e.get("direction") == "sent"
+    }
+    replay: dict[bytes, bytes] = {}
+    expected: dict[str, float] = {}
+    serial = None
+    for reply in entries:
+        stated = _stated_setting(reply.get("note", ""))
+        if reply.get("direction") != "recd" or stated is None:
+            continue
+        request = sent[(reply["seq_bytes"].split()[0], reply["logger_serial"])]
+        replay[bytes.fromhex(request["modbus_rtu"])] = bytes.fromhex(reply["hex"])
+        expected[stated[0]] = stated[1]
+        serial = reply["logger_serial"]
+    assert len(expected) == 4 and serial is not None
+    data = yaml.safe_load((MODELS / "deye_sg0xlp3.yaml").read_text(encoding="utf-8"))
+    data.pop("expect", None)
+    data["max_registers"] = 1  # one register a request, like the captured client
+    data["registers"] = [
+        {k: v for k, v in r.items() if k != "slow"}
+        for r in data["registers"]
+        if r["name"] in expected
+    ]
+    model_file = tmp_path / "settings.yaml"
+    model_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    device = RecordedDevice(load_file(model_file), {})  # anything not replayed: exception 02
+    async with SolarmanLoggerSimulator(device, logger_serial=serial, replay=replay) as sim:
+        entry = {
+            "name": "frames",
+            "transport": "solarman",
+            "host": "127.0.0.1",
+            "port": sim.port,
+            "logger_serial": serial,
+            "model_file": str(model_file),
+            "interval": "0.5s",
+        }
+        samples = await run_gridwatch(tmp_path, [entry])
+    for setting, want in expected.items():
+        got = value(samples, INV + "setting", inverter="frames", setting=setting)
+        assert got == pytest.approx(want), setting
