@@ -10,15 +10,11 @@ the source goes down on a Modbus exception and recovers.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from gridwatch.config import parse_config
 from gridwatch.core.source import SourceError
@@ -28,8 +24,8 @@ from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
 from gridwatch.sim.polling import wait_until
 from gridwatch.sources.inverter import INVERTERS
 from gridwatch.sources.inverter.source import InverterSource
-from tests.helpers import Samples, parse_exposition, value
-from tests.integration.test_cli import fetch, free_port, gridwatch
+from tests.helpers import Samples, value
+from tests.integration.inverter_harness import Metrics, gridwatch_run
 
 pytestmark = pytest.mark.integration
 NAMES = ("hv_v5", "hv_tcp")
@@ -59,37 +55,6 @@ RAW = {
     0x02AF: 0xFFFF,  # …and its high word
     0x00D2: 4320,
 }
-
-
-Metrics = Callable[[], Awaitable[Samples]]
-
-
-@contextlib.asynccontextmanager
-async def gridwatch_run(tmp_path: Path, entries: list[dict[str, Any]]) -> AsyncIterator[Metrics]:
-    port = free_port()
-    config = tmp_path / "gridwatch.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": port},
-                "inverters": entries,
-                "grid": {"consecutive_polls": 2},
-            }
-        )
-    )
-    proc = await gridwatch("run", "-c", str(config))
-
-    async def metrics() -> Samples:
-        text = await fetch(f"http://127.0.0.1:{port}/metrics")
-        return parse_exposition(text) if text else {}
-
-    try:
-        yield metrics
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-        assert "Traceback" not in stderr.decode()
 
 
 async def until(metrics: Metrics, what: str, check: Callable[[Samples], bool]) -> Samples:
@@ -128,7 +93,9 @@ async def test_hv_three_phase_through_gridwatch_run(tmp_path: Path) -> None:
             {"name": NAMES[1], "transport": "tcp", "host": "127.0.0.1", "port": server.port,
              **common},
         ]  # fmt: skip
-        metrics = await stack.enter_async_context(gridwatch_run(tmp_path, entries))
+        metrics = await stack.enter_async_context(
+            gridwatch_run(tmp_path, entries, grid={"consecutive_polls": 2})
+        )
 
         s = await until(metrics, "both HV units up", lambda s: all(up(s, n) == 1 for n in NAMES))
         for name in NAMES:
