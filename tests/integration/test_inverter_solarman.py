@@ -51,6 +51,12 @@ def inv(s: Samples, name: str, **labels: str) -> float | None:
     return value(s, f"gridwatch_inverter_{name}", inverter="smg", **labels)
 
 
+ALL_DEYES = pytest.mark.parametrize(
+    "logger", ["deye-1p", "deye-3p", "deye-3p-hv"], indirect=True
+)  # the quirks below are the stick's: the LP units stand for all
+
+
+@ALL_DEYES
 async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     logger: SolarmanLoggerSimulator, start: Start
 ) -> None:
@@ -65,7 +71,7 @@ async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     assert inv(s, "grid_connected") == 1
     assert inv(s, "energy_joules_total", flow="pv") is not None
     assert inv(s, "output_power_watts") is not None  # the total: no phase label
-    three_phase = logger.device.regmap.model == "deye_sg0xlp3"
+    three_phase = logger.device.regmap.model in {"deye_sg0xlp3", "deye_sg01hp3"}
     for phase in ("l1", "l2", "l3"):
         got = inv(s, "mains_phase_voltage_volts", phase=phase)
         assert (got is not None) == three_phase
@@ -77,6 +83,7 @@ async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     assert logger.connections == 1  # one connection reused across polls
 
 
+@ALL_DEYES
 async def test_grid_loss_and_return_from_a_deye(
     logger: SolarmanLoggerSimulator, start: Start
 ) -> None:
