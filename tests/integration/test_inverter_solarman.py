@@ -8,6 +8,7 @@ usable reply comes mark the source down with their reason, and it recovers when 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -120,17 +121,25 @@ async def test_quirks_of_a_working_logger_are_read_through(
     ],
 )
 async def test_no_usable_reply_marks_the_source_down_and_it_recovers(
-    logger: SolarmanLoggerSimulator, start: Start, quirk: str, reason: str
+    logger: SolarmanLoggerSimulator,
+    start: Start,
+    quirk: str,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING)
     gw = await start(**solarman(logger))
     await gw.wait_for("first reading", lambda s: soc(s) is not None)
     setattr(logger, quirk, True)
-    s = await gw.wait_for(f"{reason} errors", lambda s: errors(s, reason) >= 1)
+    s = await gw.wait_for(f"{reason} errors", lambda s: errors(s, reason) >= 2)
     assert up(s) == 0
     s = await gw.wait_for("stale values gone", lambda s: soc(s) is None)
     assert value(s, "gridwatch_grid_up") is None  # unknown, never a stale "up"
     setattr(logger, quirk, False)
     await gw.wait_for("recovery", lambda s: up(s) == 1 and soc(s) is not None)
+    # Every failed poll is counted; the log says it once, with the reason, and once it is back.
+    downs = [r.getMessage() for r in caplog.records if "is down" in r.getMessage()]
+    assert len(downs) == 1 and reason in downs[0], downs
 
 
 async def test_modbus_exception_through_the_logger(
