@@ -214,9 +214,10 @@ async def test_demo_shows_a_kwh_meter_and_a_socket(clock: Clock) -> None:
 
         def both(s: Samples) -> bool:
             found = {dict(labels).get("device") for name, labels in s if name == f"{P}_info"}
-            return {"ev", "heater"} <= found
+            home = value(s, "gridwatch_hw_batteries_count", device="home") is not None
+            return {"ev", "heater"} <= found and home
 
-        s = await gw.wait_for("the kWh meter and the socket", both)
+        s = await gw.wait_for("the kWh meter, the socket and the P1's batteries", both)
         assert value(s, f"{P}_phase_power_watts", device="ev", phase="l1") is not None
         assert value(s, f"{P}_switch_on", device="heater") == 1
         assert value(s, "gridwatch_hw_batteries_count", device="ev") == 1

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
+from gridwatch.sim.homewizard.peer import BATTERIES
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sources.homewizard import DEVICES, METERS
 from gridwatch.sources.homewizard.config import DsmrMeter, HomeWizardDevice, HomeWizardMeter
@@ -40,9 +41,12 @@ async def demo_part(
         if not isinstance(meter, HomeWizardMeter):
             meters.append(meter)  # a meter on its own P1 port: the P1 demo covers HomeWizard
             continue
-        sim = HomeWizardSimulator(
-            SimulatorOptions(serial=f"5c2faf{index:06x}", seed=index + 1), clock=clock
+        options = SimulatorOptions(
+            serial=f"5c2faf{index:06x}",
+            seed=index + 1,
+            batteries=dict(BATTERIES) if meter.batteries else None,
         )
+        sim = HomeWizardSimulator(options, clock=clock)
         await sim.start()
         stack.push_async_callback(sim.close)
         meters.append(simulated_meter(meter, sim))

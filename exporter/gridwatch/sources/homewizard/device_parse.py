@@ -167,10 +167,14 @@ def parse_batteries(payload: object) -> BatteryGroup:
         raise PayloadError(f"batteries: expected a JSON object, got {type(payload).__name__}")
     for key in ("power_w", "target_power_w", "max_consumption_w", "max_production_w"):
         _number(payload.get(key), key)
+    mode = payload.get("mode")
+    if mode is not None and not isinstance(mode, str):
+        raise PayloadError(f"field 'mode' should be a string, got {type(mode).__name__}")
     group = _model(Batteries, payload)
     count = _number(group.battery_count, "battery_count")
     return BatteryGroup(
-        mode=group.mode.value if group.mode is not None else None,
+        # The library drops a mode it does not know (None); a newer firmware's mode still shows.
+        mode=group.mode.value if group.mode is not None else mode,
         permissions=(
             tuple(p.value for p in group.permissions) if group.permissions is not None else None
         ),

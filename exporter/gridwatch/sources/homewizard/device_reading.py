@@ -42,6 +42,14 @@ class BatteryGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class BatteriesReading:
+    """A P1 meter's ``GET /api/batteries`` on its own (a kWh meter's rides on its DeviceReading)."""
+
+    received_at: float
+    group: BatteryGroup
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceReading:
     received_at: float
     api: str  # "v1" or "v2"
