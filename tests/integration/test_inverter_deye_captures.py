@@ -10,9 +10,7 @@ exposition must carry the values the sidecar states (converted to gridwatch's un
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ import yaml
 from gridwatch.sim.inverter.modbus import ModbusInverterServer
 from gridwatch.sim.inverter.replay import RecordedDevice
 from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
-from gridwatch.sim.polling import wait_until
 from gridwatch.sources.inverter.regmap import load_file, load_shipped
 from gridwatch.sources.inverter.solarman_frame import V5Frame, cut
 from tests.helpers import (
@@ -31,10 +28,9 @@ from tests.helpers import (
     SHARED_FIXTURES,
     Samples,
     load_json,
-    parse_exposition,
     value,
 )
-from tests.integration.test_cli import fetch, free_port, gridwatch
+from tests.integration.run_harness import gridwatch_run_until
 
 pytestmark = pytest.mark.integration
 FOLDER = SHARED_FIXTURES / "inverter-deye"
@@ -157,36 +153,16 @@ CAPTURES = sorted(p for p in FOLDER.glob("deye_sg0*.json")) if FOLDER.is_dir() e
 
 async def run_gridwatch(tmp_path: Path, entries: list[dict[str, Any]]) -> Samples:
     """`gridwatch run` with these inverters until all are up; its exposition then."""
-    port = free_port()
-    config = tmp_path / "gridwatch.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": port},
-                "inverters": entries,
-            }
+
+    def all_up(s: Samples) -> bool:
+        return all(
+            value(s, "gridwatch_source_up", source="inverter", device=e["name"]) == 1
+            for e in entries
         )
+
+    return await gridwatch_run_until(
+        tmp_path, {"inverters": entries}, all_up, what="every inverter up"
     )
-    proc = await gridwatch("run", "-c", str(config))
-    text = ""
-    try:
-
-        async def all_up() -> bool:
-            nonlocal text
-            text = await fetch(f"http://127.0.0.1:{port}/metrics") or ""
-            s = parse_exposition(text) if text else {}
-            return all(
-                value(s, "gridwatch_source_up", source="inverter", device=e["name"]) == 1
-                for e in entries
-            )
-
-        await wait_until(all_up, what="every inverter up")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-    assert "Traceback" not in stderr.decode()
-    return parse_exposition(text)
 
 
 @pytest.mark.skipif(not CAPTURES, reason="../shared/fixtures/inverter-deye not present")

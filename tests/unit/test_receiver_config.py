@@ -12,7 +12,6 @@ import yaml
 from gridwatch.config import ConfigError, parse_config
 from gridwatch.receiver.app import receiver_settings
 
-
 HEATER_PLUG = {
     "name": "heater",
     "backend": "local",
