@@ -9,8 +9,6 @@ GET and PUT with the real rules), ``/api/measurement``, ``/api/system``, ``/api/
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ from gridwatch.sim.homewizard.device_format import (
     v1_to_v2,
     v2_to_v1,
 )
-from gridwatch.sim.homewizard.peer import BATTERIES, HomeWizardPeer
+from gridwatch.sim.homewizard.peer import BATTERIES, HomeWizardPeer, run_standalone
 from gridwatch.sim.homewizard.users import v2_error
 
 __all__ = ["DeviceOptions", "DeviceSimulator", "main"]
@@ -237,18 +235,15 @@ def main(argv: list[str] | None = None) -> int:
         fixture=fixture,
         fixture_api="v2" if fixture and "power_w" in fixture else "v1",
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(options))
-    return 0
+    return run_standalone(lambda: DeviceSimulator(options), _banner)
 
 
-async def _serve_forever(options: DeviceOptions) -> None:
-    async with DeviceSimulator(options) as sim:
-        print(f"HomeWizard {sim.product_name} simulator ({sim.identifier})")
-        print(f"  API v1: {sim.http_url}/api/v1/data   API v2: {sim.https_url}/api/measurement")
-        print(f"  token:  {sim.token}   CA file: {sim.ca_file}")
-        print("Ctrl-C to stop.", flush=True)
-        await asyncio.Event().wait()
+def _banner(sim: DeviceSimulator) -> list[str]:
+    return [
+        f"HomeWizard {sim.product_name} simulator ({sim.identifier})",
+        f"  API v1: {sim.http_url}/api/v1/data   API v2: {sim.https_url}/api/measurement",
+        f"  token:  {sim.token}   CA file: {sim.ca_file}",
+    ]
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ The P1 meter (``simulator.py``) and the other devices (``device.py``) add their 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import ipaddress
 import shutil
 import ssl
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,7 @@ from gridwatch.sim.homewizard.certs import (
 from gridwatch.sim.homewizard.users import UserStore, new_token, v2_error
 from gridwatch.sim.service import LoopbackService
 
-__all__ = ["BATTERIES", "HomeWizardPeer"]
+__all__ = ["BATTERIES", "HomeWizardPeer", "run_standalone"]
 
 # GET /api/batteries of a meter controlling one Plug-In Battery (PROTOCOLS-2.md §4.3).
 BATTERIES: dict[str, Any] = {"mode": "zero", "permissions": ["charge_allowed", "discharge_allowed"],
@@ -143,3 +146,18 @@ class HomeWizardPeer(LoopbackService):
         await web.TCPSite(runner, self.host, port, ssl_context=tls).start()
         bound: int = runner.addresses[0][1]
         return bound
+
+
+def run_standalone[S: HomeWizardPeer](
+    make: Callable[[], S], banner: Callable[[S], list[str]]
+) -> int:
+    """Run one simulator in the foreground until Ctrl-C: the modules' ``main``."""
+
+    async def serve() -> None:
+        async with make() as sim:
+            print("\n".join([*banner(sim), "Ctrl-C to stop."]), flush=True)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0

@@ -27,7 +27,7 @@ from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.certs import CertAuthority
 from gridwatch.sim.homewizard.household import Household
 from gridwatch.sim.homewizard.p1_format import dsmr_telegram, load_fixture, v2_to_v1
-from gridwatch.sim.homewizard.peer import HomeWizardPeer
+from gridwatch.sim.homewizard.peer import HomeWizardPeer, run_standalone
 from gridwatch.sim.homewizard.users import v2_error
 from gridwatch.sim.homewizard.ws import WebSocketHub
 
@@ -356,21 +356,18 @@ def main(argv: list[str] | None = None) -> int:
         fixture=args.fixture,
         seed=args.seed,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(options))
-    return 0
+    return run_standalone(lambda: HomeWizardSimulator(options), _banner)
 
 
-async def _serve_forever(options: SimulatorOptions) -> None:
-    async with HomeWizardSimulator(options) as sim:
-        print(f"HomeWizard P1 simulator ({sim.identifier})")
-        print(f"  API v1:   {sim.http_url}/api/v1/data")
-        print(f"  API v2:   {sim.https_url}/api/measurement   (WebSocket {sim.https_url}/api/ws)")
-        print(f"  token:    {sim.token}")
-        print(f"  CA file:  {sim.ca_file}")
-        print(f"  pair:     curl -X POST {sim.http_url}/sim/button   (then POST /api/user)")
-        print("Ctrl-C to stop.", flush=True)
-        await asyncio.Event().wait()
+def _banner(sim: HomeWizardSimulator) -> list[str]:
+    return [
+        f"HomeWizard P1 simulator ({sim.identifier})",
+        f"  API v1:   {sim.http_url}/api/v1/data",
+        f"  API v2:   {sim.https_url}/api/measurement   (WebSocket {sim.https_url}/api/ws)",
+        f"  token:    {sim.token}",
+        f"  CA file:  {sim.ca_file}",
+        f"  pair:     curl -X POST {sim.http_url}/sim/button   (then POST /api/user)",
+    ]
 
 
 if __name__ == "__main__":
