@@ -19,9 +19,8 @@ import pytest
 
 from gridwatch.sim.homewizard.certs import generate_ca
 from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
-from gridwatch.sim.homewizard.peer import BATTERIES
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
-from tests.helpers import Samples, load_json, value
+from tests.helpers import PROJECT_FIXTURES, Samples, load_json, shared_fixture_files, value
 from tests.integration.run_harness import gridwatch_run_until
 from tests.integration.test_homewizard_devices import (
     IGNORED,
@@ -61,6 +60,10 @@ def _served() -> list[Served]:
 
 
 SERVED = _served()
+# A P1 meter's own /api/batteries: ours, and the collected one when ../shared is present.
+P1_BATTERIES = [PROJECT_FIXTURES / "homewizard" / "v2_batteries_2.3.json"] + [
+    p for p in shared_fixture_files("homewizard", "*_batteries_*.json")
+]
 SOCKET_STATES = [
     p.with_name(p.name.replace("_data.json", STATE_FIXTURE))
     for p in SHARED
@@ -99,20 +102,21 @@ async def _run_all(tmp_path: Path) -> Samples:
             sim = await stack.enter_async_context(DeviceSimulator(options, ca=ca))
             sim.power_on, sim.switch_lock = state["power_on"], state["switch_lock"]
             devices.append(_entry(f"state{index}", sim, "v1"))
-        p1 = HomeWizardSimulator(SimulatorOptions(batteries=BATTERIES), ca=ca)
-        await stack.enter_async_context(p1)
-        meter = _entry("p1", p1, "v2") | {"batteries": True, "push": False}
+        meters = []
+        for index, path in enumerate(P1_BATTERIES):
+            options = SimulatorOptions(serial=f"5c2fafaa{index:04x}", batteries=load_json(path))
+            p1 = await stack.enter_async_context(HomeWizardSimulator(options, ca=ca))
+            meters.append(_entry(f"p1_{index}", p1, "v2") | {"batteries": True, "push": False})
 
         def everything(s: Samples) -> bool:
             named = {dict(labels).get("device") for name, labels in s if name == f"{P}_info"}
             with_groups = {dict(labels).get("device") for name, labels in s if name == f"{B}_count"}
-            return {d["name"] for d in devices} <= named and {
-                d["name"] for d in devices if d.get("batteries")
-            } | {"p1"} <= with_groups
+            groups = {d["name"] for d in devices + meters if d.get("batteries")}
+            return {d["name"] for d in devices} <= named and groups <= with_groups
 
         return await gridwatch_run_until(
             tmp_path,
-            {"homewizard_devices": devices, "meters": [meter]},
+            {"homewizard_devices": devices, "meters": meters},
             everything,
             what="every device and battery group read by `gridwatch run`",
         )
@@ -163,6 +167,9 @@ def battery_fields(s: Samples, device: str, payload: dict[str, Any]) -> None:
         assert value(s, f"{B}_permitted", device=device, action=action) == allowed
     # both permissions with mode zero is the library's (and the app's) "zero"
     assert value(s, f"{B}_mode", device=device, **{f"{B}_mode": payload["mode"]}) == 1
+    to_full = payload.get("charge_to_full")
+    got = value(s, f"{B}_charge_to_full", device=device)
+    assert got == (None if to_full is None else float(to_full))
 
 
 @pytest.mark.parametrize("served", [s for s in SERVED if s.batteries], ids=lambda s: s.path.name)
@@ -171,8 +178,9 @@ def test_every_battery_fixture_is_exported(served: Served, exposition: Samples) 
     battery_fields(exposition, served.name, served.batteries)
 
 
-def test_the_p1_meters_battery_group_is_exported(exposition: Samples) -> None:
-    battery_fields(exposition, "p1", BATTERIES)
+@pytest.mark.parametrize("index", range(len(P1_BATTERIES)), ids=lambda i: P1_BATTERIES[i].name)
+def test_the_p1_meters_battery_group_is_exported(index: int, exposition: Samples) -> None:
+    battery_fields(exposition, f"p1_{index}", load_json(P1_BATTERIES[index]))
 
 
 @pytest.mark.skipif(not SOCKET_STATES, reason="../shared/fixtures/homewizard-devices not present")

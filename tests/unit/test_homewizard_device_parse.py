@@ -68,3 +68,11 @@ def test_a_battery_mode_newer_than_the_library_still_shows() -> None:
     assert parse_batteries({"mode": "self_consumption", **numbers}).mode == "self_consumption"
     with pytest.raises(PayloadError, match="mode"):
         parse_batteries({"mode": 3, **numbers})
+
+
+def test_charge_to_full_is_read_beside_the_library_model() -> None:
+    numbers = {"power_w": 0, "target_power_w": 0, "max_consumption_w": 0, "max_production_w": 0}
+    assert parse_batteries({"mode": "zero", "charge_to_full": True, **numbers}).charge_to_full
+    assert parse_batteries({"mode": "zero", **numbers}).charge_to_full is None
+    with pytest.raises(PayloadError, match="charge_to_full"):
+        parse_batteries({"mode": "zero", "charge_to_full": "yes", **numbers})

@@ -54,6 +54,11 @@ class BatteryFamilies:
             "1 when the battery group may do this (charge, discharge), as the meter reports.",
             labels=["device", "action"],
         )
+        to_full = GaugeMetricFamily(
+            f"{P}_charge_to_full",
+            "1 while the battery group charges to full once (API 2.3.0), as the meter reports.",
+            labels=["device"],
+        )
         gauges = {
             field: GaugeMetricFamily(name, doc, labels=["device"])
             for field, (name, doc) in GAUGES.items()
@@ -71,11 +76,13 @@ class BatteryFamilies:
                 for action in ("charge", "discharge"):
                     allowed = f"{action}_allowed" in group.permissions
                     permitted.add_metric([name, action], float(allowed))
+            if group.charge_to_full is not None:
+                to_full.add_metric([name], float(group.charge_to_full))
             for field, family in gauges.items():
                 number = getattr(group, field)
                 if number is not None:
                     family.add_metric([name], float(number))
-        return non_empty([mode, permitted, *gauges.values()])
+        return non_empty([mode, permitted, to_full, *gauges.values()])
 
 
 def _group(reading: object) -> BatteryGroup | None:
