@@ -61,7 +61,7 @@ def _served() -> list[Served]:
 
 SERVED = _served()
 # A P1 meter's own /api/batteries: ours, and the collected one when ../shared is present.
-P1_BATTERIES = [PROJECT_FIXTURES / "homewizard" / "v2_batteries_2.3.json"] + [
+P1_BATTERIES = [PROJECT_FIXTURES / "homewizard" / "batteries" / "p1_v2_api2.3.json"] + [
     p for p in shared_fixture_files("homewizard", "*_batteries_*.json")
 ]
 SOCKET_STATES = [
