@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
-from tests.helpers import Samples, parse_exposition, value
+from tests.helpers import Samples, value
+from tests.integration import run_harness
 from tests.integration.conftest import Running
+from tests.integration.run_harness import Metrics
 
 INV = {"source": "inverter", "device": "smg"}
 Start = Callable[..., Awaitable[Running]]
@@ -66,39 +64,10 @@ async def inverter_exporters(tmp_path: Path, *, timeout: str) -> AsyncIterator[S
             await exporter.stop()
 
 
-Metrics = Callable[[], Awaitable[Samples]]
-
-
 @contextlib.asynccontextmanager
 async def gridwatch_run(
     tmp_path: Path, inverters: list[dict[str, Any]], **config: Any
 ) -> AsyncIterator[Metrics]:
-    """The real `gridwatch run` process with these inverters; yields a fetch of its /metrics.
-
-    On exit it gets SIGTERM and must have logged no traceback."""
-    from tests.integration.test_cli import fetch, free_port, gridwatch
-
-    port = free_port()
-    path = tmp_path / "gridwatch.yml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": port},
-                "inverters": inverters,
-                **config,
-            }
-        )
-    )
-    proc = await gridwatch("run", "-c", str(path))
-
-    async def metrics() -> Samples:
-        text = await fetch(f"http://127.0.0.1:{port}/metrics")
-        return parse_exposition(text) if text else {}
-
-    try:
+    """The real `gridwatch run` process with these inverters; yields a fetch of its /metrics."""
+    async with run_harness.gridwatch_run(tmp_path, {"inverters": inverters, **config}) as metrics:
         yield metrics
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-        assert "Traceback" not in stderr.decode()

@@ -25,7 +25,8 @@ from gridwatch.sim.polling import wait_until
 from gridwatch.sources.inverter import INVERTERS
 from gridwatch.sources.inverter.source import InverterSource
 from tests.helpers import Samples, value
-from tests.integration.inverter_harness import Metrics, gridwatch_run
+from tests.integration.inverter_harness import gridwatch_run
+from tests.integration.run_harness import Metrics
 
 pytestmark = pytest.mark.integration
 NAMES = ("hv_v5", "hv_tcp")
