@@ -18,15 +18,13 @@ replayed; waits have generous limits that only guard against hangs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
 import signal
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +37,7 @@ import yaml
 
 from gridwatch.sim.telegram.bot_api import FakeBotApi
 from gridwatch.sim.tuya.local import TuyaLocalSim
+from tests.integration.receiver_process import receiver
 from tests.integration.test_cli import free_port
 from tests.receiver_fakes import TOKEN, griddown
 
@@ -152,23 +151,6 @@ async def _healthz(base: str) -> dict[str, Any] | None:
             return dict(await response.json()) if response.status == 200 else None
     except (aiohttp.ClientError, TimeoutError, ValueError):
         return None
-
-
-@contextlib.asynccontextmanager
-async def receiver(config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    with log.open("ab") as err:
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "gridwatch", "receiver", "-c", str(config)),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=err,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 def _write_config(path: Path, api: FakeBotApi, plugs: TuyaLocalSim, port: int) -> None:

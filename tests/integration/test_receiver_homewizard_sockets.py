@@ -5,11 +5,7 @@ resolution through the outbox, with a SIGKILL between the two sockets of the res
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +17,10 @@ import yaml
 from gridwatch.receiver.homewizard.actions import HomeWizardActions
 from gridwatch.receiver.homewizard.config import HomeWizardSwitches
 from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
+from gridwatch.sim.polling import wait_until
 from gridwatch.sim.telegram.bot_api import FakeBotApi
 from gridwatch.sim.tuya.local import TuyaLocalSim
+from tests.integration.receiver_process import receiver
 from tests.integration.test_cli import free_port
 from tests.receiver_fakes import TOKEN, griddown
 
@@ -32,33 +30,7 @@ CHAT = 42
 
 
 async def until(check: Callable[[], Any], what: str) -> None:
-    deadline = time.monotonic() + GUARD
-    while True:
-        held = check()
-        if asyncio.iscoroutine(held):
-            held = await held
-        if held:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-@contextlib.asynccontextmanager
-async def receiver(config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    with log.open("ab") as err:
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "gridwatch", "receiver", "-c", str(config)),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=err,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    await wait_until(check, what=what, timeout=GUARD, every=0.02)
 
 
 async def post(base: str, payload: dict[str, Any]) -> int:
