@@ -64,9 +64,16 @@ async def test_with_its_line_it_runs_and_is_scraped(tmp_path: Path) -> None:
         assert samples[up] == 1
 
 
-async def test_its_failures_are_ordinary_source_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [({"kelvin": 300}, "payload"), ({"celsius": 85.0}, "sensor_fault")],
+    ids=["core-reason", "the-area's-own-reason"],
+)
+async def test_its_failures_are_ordinary_source_errors(
+    tmp_path: Path, body: dict[str, float], reason: str
+) -> None:
     async def broken(request: web.Request) -> web.Response:
-        return web.json_response({"kelvin": 300})
+        return web.json_response(body)
 
     async with RouteServer([web.get("/temperature", broken)]) as peer:
         model = config_model(WITH_THERMOMETER)
@@ -77,13 +84,13 @@ async def test_its_failures_are_ordinary_source_errors(tmp_path: Path) -> None:
             gw = Running(exporter)
             errors = (
                 "gridwatch_source_errors_total",
-                frozenset({("source", "thermometer"), ("device", "attic"), ("reason", "payload")}),
+                frozenset({("source", "thermometer"), ("device", "attic"), ("reason", reason)}),
             )
 
             async def failed() -> bool:
                 return bool((await gw.scrape()).get(errors))
 
-            await wait_until(failed, what="a payload error")
+            await wait_until(failed, what=f"a {reason} error")
             assert SERIES not in await gw.text()
         finally:
             await exporter.stop()

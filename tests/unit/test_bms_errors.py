@@ -1,4 +1,4 @@
-"""Every way the Bluetooth stack fails maps to one reason from REASONS, with a useful message.
+"""Every way the Bluetooth stack fails maps to one known reason, with a useful message.
 
 The exceptions are the ones bleak, dbus-fast and bleak-retry-connector raise (constructed as they
 construct them); the fake-BlueZ integration tests produce most of them for real.
@@ -19,7 +19,7 @@ from bleak.exc import (
 )
 from bleak_retry_connector import BleakNotFoundError
 
-from gridwatch.core.source import REASONS, SourceError
+from gridwatch.core.source import SourceError, known_reasons
 from gridwatch.sources.bms.errors import classify
 from gridwatch.sources.bms.wirelog import WireLog
 
@@ -83,7 +83,7 @@ def _wrapped(outer: BaseException, inner: BaseException) -> BaseException:
 )
 def test_reasons(exc: BaseException, reason: str, hint: str) -> None:
     error = classify(exc, None, 7)
-    assert error.reason == reason and reason in REASONS
+    assert error.reason == reason and reason in known_reasons()
     assert hint in error.message
 
 

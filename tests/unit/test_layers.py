@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import gridwatch
 
 CORE = Path(gridwatch.__file__).parent / "core"
@@ -47,3 +49,12 @@ def test_relative_imports_cannot_hide_an_area() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
         assert not relative, f"{path}: use absolute imports so the layer check sees them"
+
+
+def test_a_reason_no_area_declared_is_refused() -> None:
+    import gridwatch.areas  # noqa: F401 (declares the areas)
+    from gridwatch.core.source import SourceError, known_reasons
+
+    assert "unknown_queue" in known_reasons()  # the outages area's own, declared on its Area
+    with pytest.raises(ValueError, match="unknown source error reason 'pebkac'"):
+        SourceError("pebkac", "made up")

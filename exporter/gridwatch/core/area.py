@@ -8,10 +8,12 @@ is assembled from the sections of that list, so adding an area never edits ``con
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
+
+from gridwatch.core.source import register_reasons
 
 if TYPE_CHECKING:
     from gridwatch.config import Config
@@ -43,3 +45,9 @@ class Area:
     wanted: Callable[[Config], bool]  # whether the config uses the area: else it is not imported
     sections: tuple[Section[Any], ...] = ()
     demo_part: str | None = None  # module with ``demo_part(config, stack)`` for `gridwatch demo`
+    # The area's own values of gridwatch_source_errors_total's ``reason`` (name → meaning),
+    # beyond the ones every source shares (core/source.py).
+    error_reasons: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        register_reasons(self.error_reasons)

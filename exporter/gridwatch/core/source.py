@@ -11,39 +11,42 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-# Reasons are label values of gridwatch_source_errors_total, so the set must stay small and stable.
-REASONS = frozenset(
-    {
-        "timeout",
-        "connection",
-        "tls",
-        "unauthorized",
-        "api_disabled",
-        "http_error",
-        "payload",
-        "protocol",
-        "internal",
-        "crc",  # a frame whose checksum does not match
-        "modbus_exception",  # the device answered with a Modbus exception response
-        "nak",  # the device refused a command it does not support (Voltronic "(NAK")
-        "bad_model",  # the configured register map reads nonsense from this device
-        "no_bluetooth",  # no D-Bus system bus or no BlueZ service
-        "no_adapter",  # BlueZ runs but has no (powered) adapter
-        "pairing_required",  # the device refuses until it is paired/bonded
-        "not_found",  # the device is not in range / not advertising
-        "disconnected",  # the peer dropped the connection mid-exchange
-        "no_reply",  # a logger/gateway answered, the device behind it did not (a stub payload)
-        "forbidden",  # HTTP 403, e.g. an operator that geo-blocks foreign addresses
-        "unknown_queue",  # the configured outage queue is not in the operator's list
-    }
-)
+# Reasons are label values of gridwatch_source_errors_total, so the set must stay small and stable:
+# these are every source's; an area adds the few of its own kind in its ``Area(error_reasons=…)``.
+_REASONS = {
+    "timeout",
+    "connection",
+    "tls",
+    "unauthorized",
+    "forbidden",  # HTTP 403, e.g. an operator that geo-blocks foreign addresses
+    "http_error",
+    "payload",
+    "protocol",
+    "internal",
+    "crc",  # a frame whose checksum does not match
+    "disconnected",  # the peer dropped the connection mid-exchange
+    "not_found",  # the device is not in range / not advertising / not at that address
+    "no_reply",  # a gateway answered, the device behind it did not
+}
+
+
+def register_reasons(reasons: dict[str, str]) -> None:
+    """Allow an area's own reasons (name → what it means, for the docs' sake)."""
+    for reason in reasons:
+        if not reason.isidentifier() or not reason.islower():
+            raise ValueError(f"a source error reason is a lower-case identifier: {reason!r}")
+    _REASONS.update(reasons)
+
+
+def known_reasons() -> frozenset[str]:
+    return frozenset(_REASONS)
 
 
 class SourceError(Exception):
     """A failed read, with a bounded ``reason`` (metric label) and a human message."""
 
     def __init__(self, reason: str, message: str) -> None:
-        if reason not in REASONS:
+        if reason not in _REASONS:
             raise ValueError(f"unknown source error reason {reason!r}")
         super().__init__(message)
         self.reason = reason

@@ -17,4 +17,5 @@ AREA = Area(
     wanted=lambda config: bool(THERMOMETERS.of(config)),
     sections=(THERMOMETERS,),
     demo_part="tests.areas.thermometer.demo",
+    error_reasons={"sensor_fault": "the sensor reports a value it cannot have measured"},
 )

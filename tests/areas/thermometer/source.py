@@ -10,6 +10,7 @@ from tests.areas.thermometer.config import ThermometerConfig
 from tests.areas.thermometer.reading import TemperatureReading
 
 KIND = "thermometer"
+SENSOR_FAULT = 85.0
 
 
 class ThermometerSource:
@@ -32,8 +33,11 @@ class ThermometerSource:
                 except aiohttp.ClientError as exc:
                     raise SourceError("connection", str(exc)) from None
                 try:
-                    return TemperatureReading(self._clock(), float(body["celsius"]))
+                    celsius = float(body["celsius"])
                 except (KeyError, TypeError, ValueError) as exc:
                     raise SourceError("payload", f"not a temperature: {exc}") from None
+                if celsius == SENSOR_FAULT:  # what these sensors send when the probe is cut
+                    raise SourceError("sensor_fault", "the probe reads 85 °C: disconnected")
+                return TemperatureReading(self._clock(), celsius)
 
             await poll_forever(ctx, self.key, poll, self.config.interval, self.config.timeout)

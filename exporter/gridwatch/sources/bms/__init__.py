@@ -13,4 +13,9 @@ AREA = Area(
     wanted=lambda config: BATTERIES.of(config) is not None,
     sections=(BATTERIES,),
     demo_part="gridwatch.sim.bluez.demo",
+    error_reasons={
+        "no_bluetooth": "no D-Bus system bus or no BlueZ service",
+        "no_adapter": "BlueZ runs but has no (powered) adapter",
+        "pairing_required": "the device refuses until it is paired/bonded",
+    },
 )

@@ -22,4 +22,5 @@ AREA = Area(
     wanted=lambda config: bool(METERS.of(config)) or bool(DEVICES.of(config)),
     sections=(METERS, DEVICES),
     demo_part="gridwatch.sim.homewizard.demo",
+    error_reasons={"api_disabled": "the device's local API is switched off in the app"},
 )

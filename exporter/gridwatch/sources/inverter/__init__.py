@@ -17,4 +17,9 @@ AREA = Area(
     wanted=lambda config: bool(INVERTERS.of(config) or GRID.of(config).p1_meters),
     sections=(INVERTERS, GRID),
     demo_part="gridwatch.sim.inverter.demo",
+    error_reasons={
+        "modbus_exception": "the device answered with a Modbus exception response",
+        "nak": 'the device refused a command it does not support (Voltronic "(NAK")',
+        "bad_model": "the configured register map or protocol does not fit this device",
+    },
 )

@@ -35,4 +35,5 @@ AREA = Area(
     wanted=lambda config: bool(outage_queues(config)),
     sections=(OUTAGES,),
     demo_part="gridwatch.sim.outages.demo",
+    error_reasons={"unknown_queue": "the configured queue is not in the operator's list"},
 )
