@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, create_model, field_validator
 
 from gridwatch.areas import AREAS
 from gridwatch.config_types import Duration, Strict, relative_to_config
-from gridwatch.config_yaml import YamlError, duplicate_names, load_yaml
+from gridwatch.config_yaml import YamlError, duplicate_names, load_yaml, names_across
 from gridwatch.core.area import Area
 from gridwatch.core.thresholds_config import AlertsConfig
 from gridwatch.energy.automation_config import AutomationConfig
@@ -164,7 +164,10 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
         raise ConfigError(
             source, [(m.path, f"environment variable {m.name} is not set") for m in missing]
         )
-    if duplicates := duplicate_names(data):
+    duplicates = duplicate_names(data)
+    for area in AREAS:
+        duplicates += names_across(data, area.shared_names)
+    if duplicates:
         raise ConfigError(source, duplicates)
     try:
         return Config.model_validate(data, context={"base_dir": base_dir})

@@ -140,3 +140,20 @@ def duplicate_names(data: Any, path: str = "") -> list[tuple[str, str]]:
                     first[name] = index
             problems += duplicate_names(item, f"{path}[{index}]")
     return problems
+
+
+def names_across(data: Any, keys: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Entries of several top-level lists (``keys``) that carry the same ``name``."""
+    problems: list[tuple[str, str]] = []
+    first: dict[str, str] = {}
+    for key in keys:
+        entries = data.get(key) if isinstance(data, dict) else None
+        for index, item in enumerate(entries if isinstance(entries, list) else []):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            where = f"{key}[{index}]"
+            if name in first and not first[name].startswith(f"{key}["):
+                problems.append((f"{where}.name", f"{name!r} is already the name of {first[name]}"))
+            first.setdefault(name, where)
+    return problems

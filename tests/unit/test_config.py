@@ -117,6 +117,21 @@ def test_duplicate_meter_names_and_bad_levels() -> None:
         parse_config(meter(imbalance_warning_amperes=10, imbalance_critical_amperes=5))
 
 
+def test_a_p1_meter_and_a_kwh_meter_cannot_share_a_name() -> None:
+    # Both report battery groups under their own name: one name would mix two groups' series.
+    clash = {
+        "meters": [{"name": "house", "host": "h"}],
+        "homewizard_devices": [{"name": "house", "host": "k", "product_type": "HWE-KWH3"}],
+    }
+    with pytest.raises(
+        ConfigError,
+        match=r"homewizard_devices\[0\]\.name: .house. is already the name of meters\[0\]",
+    ):
+        parse_config(clash)
+    clash["homewizard_devices"][0]["name"] = "heat_pump"
+    assert [d.name for d in parse_config(clash).homewizard_devices] == ["heat_pump"]
+
+
 def test_p1_battery_group_needs_api_v2() -> None:
     with pytest.raises(ConfigError, match="batteries: true needs API v2"):
         parse_config(meter(api="v1", batteries=True))

@@ -48,6 +48,8 @@ class Area:
     # The area's own values of gridwatch_source_errors_total's ``reason`` (name → meaning),
     # beyond the ones every source shares (core/source.py).
     error_reasons: dict[str, str] = field(default_factory=dict)
+    # Section keys whose entries share one name space (their names label the same series).
+    shared_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         register_reasons(self.error_reasons)

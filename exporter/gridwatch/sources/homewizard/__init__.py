@@ -23,4 +23,6 @@ AREA = Area(
     sections=(METERS, DEVICES),
     demo_part="gridwatch.sim.homewizard.demo",
     error_reasons={"api_disabled": "the device's local API is switched off in the app"},
+    # A P1 meter and a kWh meter both report battery groups under their own name.
+    shared_names=("meters", "homewizard_devices"),
 )
