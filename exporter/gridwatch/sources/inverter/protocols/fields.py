@@ -16,9 +16,10 @@ from typing import Any, Literal
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.regmap import Decoded, RegisterSpec, Role
 
-Syntax = Literal["number", "bits", "letter", "text"]
+Syntax = Literal["number", "counter", "bits", "letter", "text"]
 _SYNTAX = {
     "number": re.compile(r"^[+-]?\d{1,6}(\.\d{1,3})?$"),
+    "counter": re.compile(r"^\d{1,10}$"),  # energy totals: 8 digits (00802946), never signed
     "bits": re.compile(r"^[01]{1,40}$"),
     "letter": re.compile(r"^[A-Z]$"),
     "text": re.compile(r"^[\x21-\x7e]{1,40}$"),
@@ -50,14 +51,23 @@ def setting(index: int, name: str, **spec: Any) -> Field:
     return field(index, name, "setting", type="uint16", **spec)
 
 
-def decode(fields: Sequence[Field], parts: Sequence[str], command: str) -> list[Decoded]:
-    """Decode the fields present in ``parts``; any field with the wrong syntax fails the reply."""
+def decode(
+    fields: Sequence[Field],
+    parts: Sequence[str],
+    command: str,
+    absent: frozenset[str] | set[str] = ABSENT,
+) -> list[Decoded]:
+    """Decode the fields present in ``parts``; any field with the wrong syntax fails the reply.
+
+    A number field reading one of ``absent`` is left out (PI17 leaves fields empty that its
+    model lacks, ``,,,``).
+    """
     out: list[Decoded] = []
     for f in fields:
         if f.index >= len(parts):
             continue  # shorter reply (older firmware, another model): the field is absent
         text = parts[f.index]
-        if text in ABSENT and f.syntax == "number":
+        if text in absent and f.syntax == "number":
             continue
         if not _SYNTAX[f.syntax].match(text):
             raise SourceError(

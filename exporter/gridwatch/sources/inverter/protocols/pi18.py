@@ -92,6 +92,9 @@ PIRI = (
     setting(14, "max_mains_charging_current", unit="A"),
     setting(15, "max_charging_current", unit="A"),
 )
+# ET: total generated (PV) energy. The source says kWh, but 802946 on a 5.6 kW unit is not
+# plausible as kWh: Wh (PROTOCOLS-2 §2.7; unverified).
+ET = field(0, "pv_energy_total", "energy", "counter", label="pv", unit="Wh")
 SERIAL = field(0, "serial_number", "serial_number", "text")
 FIRMWARE = field(0, "firmware", "firmware", "text")
 MIN_GS_FIELDS = 27
@@ -143,6 +146,13 @@ def settings(text: str) -> list[Decoded]:
     return decode(PIRI, parts, "PIRI")
 
 
+def total_energy(text: str) -> list[Decoded]:
+    parts = fields_of(text, "ET")
+    if len(parts) != 1:
+        raise SourceError("payload", f"ET reply is not one number: {text[:20]!r}")
+    return decode((ET,), parts, "ET")
+
+
 def protocol_id(text: str) -> str:
     parts = fields_of(text, "PI")
     if len(parts) != 1 or not parts[0].isdigit():
@@ -150,12 +160,15 @@ def protocol_id(text: str) -> str:
     return f"PI{parts[0]}"
 
 
-def serial_number(text: str) -> list[Decoded]:
-    """``14`` + 14-character serial + padding (the first two digits give the length)."""
-    raw = fields_of(text, "ID")[0]
+def length_prefixed(raw: str) -> str:
+    """``14`` + 14-character serial + padding → the serial (the first two digits give its
+    length; without them the whole field)."""
     length = int(raw[:2]) if raw[:2].isdigit() else 0
-    value = raw[2 : 2 + length] if 0 < length <= len(raw) - 2 else raw
-    return decode((SERIAL,), [value], "ID")
+    return raw[2 : 2 + length] if 0 < length <= len(raw) - 2 else raw
+
+
+def serial_number(text: str) -> list[Decoded]:
+    return decode((SERIAL,), [length_prefixed(fields_of(text, "ID")[0])], "ID")
 
 
 def firmware(text: str) -> list[Decoded]:
