@@ -204,9 +204,7 @@ class _Families:
                 self.mode_code.add_metric([name], float(d.raw))
                 self._states(self.mode, [name], d)
             elif role in {"faults", "warnings", "status_flags"}:
-                flags = {"faults": self.fault, "warnings": self.warning}.get(
-                    role, self.status_flag
-                )
+                flags = {"faults": self.fault, "warnings": self.warning}.get(role, self.status_flag)
                 for flag, on in d.flags_set().items():
                     flags.add_metric([name, flag], 1.0 if on else 0.0)
             elif role in {"energy", "energy_today"} and d.value is not None and d.spec.label:
