@@ -18,6 +18,14 @@ from gridwatch.sources.inverter.protocols.voltronic import MAX_REPLY
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+class _HungUpError(Exception):
+    """The connection was closed before any of the reply came: ``error`` if it stays so."""
+
+    def __init__(self, error: SourceError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class TcpLink:
     def __init__(
         self, host: str, port: int, timeout: float = 5.0, connect_timeout: float = 5.0
@@ -72,36 +80,56 @@ class TcpLink:
 
     async def exchange(self, request: bytes, command: str) -> bytes:
         async with self._lock:
-            reader, writer = await self._ready()
-            what = f"{self.describe()} ({command})"
+            opened = self.connections
+            conn = await self._ready()
             try:
-                writer.write(request)
-                self.requests += 1
-                async with asyncio.timeout(self.timeout):
-                    await writer.drain()
-                    return await reader.readuntil(b"\r")
-            except TimeoutError:
-                seen = await self._unread(reader)
-                await self._drop()
-                got = f"; got {seen[:32]!r}" if seen else " (nothing came back)"
-                raise SourceError(
-                    "timeout", f"no complete reply from {what} within {self.timeout:g}s{got}"
-                ) from None
-            except asyncio.IncompleteReadError as exc:
-                await self._drop()
-                got = f" after {exc.partial[:32]!r}" if exc.partial else ""
-                raise SourceError(
-                    "disconnected", f"{what}: the bridge closed the connection{got}"
-                ) from None
-            except asyncio.LimitOverrunError:
-                await self._drop()
-                raise SourceError("protocol", f"{what}: {MAX_REPLY} bytes without a CR") from None
-            except OSError as exc:
-                await self._drop()
-                raise SourceError("disconnected", f"{what}: {exc.strerror or exc}") from None
-            except BaseException:
-                await self._drop()  # cancelled mid-exchange: the stream is out of step
-                raise
+                return await self._once(conn, request, command)
+            except _HungUpError as hung_up:
+                if self.connections != opened:
+                    raise hung_up.error from None  # a fresh connection: the bridge refuses us
+            # The bridge closed a connection kept from an earlier poll before our request got
+            # through (EW11 and USR close idle ones): ask once more on a new one.
+            try:
+                return await self._once(await self._ready(), request, command)
+            except _HungUpError as again:
+                raise again.error from None
+
+    async def _once(self, conn: Stream, request: bytes, command: str) -> bytes:
+        reader, writer = conn
+        what = f"{self.describe()} ({command})"
+        try:
+            writer.write(request)
+            self.requests += 1
+            async with asyncio.timeout(self.timeout):
+                await writer.drain()
+                return await reader.readuntil(b"\r")
+        except TimeoutError:
+            seen = await self._unread(reader)
+            await self._drop()
+            got = f"; got {seen[:32]!r}" if seen else " (nothing came back)"
+            raise SourceError(
+                "timeout", f"no complete reply from {what} within {self.timeout:g}s{got}"
+            ) from None
+        except asyncio.IncompleteReadError as exc:
+            await self._drop()
+            error = SourceError(
+                "disconnected",
+                f"{what}: the bridge closed the connection"
+                + (f" after {exc.partial[:32]!r}" if exc.partial else ""),
+            )
+            if exc.partial:
+                raise error from None  # half a reply: the bridge dropped it mid-way
+            raise _HungUpError(error) from None
+        except asyncio.LimitOverrunError:
+            await self._drop()
+            raise SourceError("protocol", f"{what}: {MAX_REPLY} bytes without a CR") from None
+        except OSError as exc:
+            await self._drop()
+            error = SourceError("disconnected", f"{what}: {exc.strerror or exc}")
+            raise _HungUpError(error) from None
+        except BaseException:
+            await self._drop()  # cancelled mid-exchange: the stream is out of step
+            raise
 
     @staticmethod
     async def _unread(reader: asyncio.StreamReader) -> bytes:

@@ -1,0 +1,201 @@
+"""PI17 units and ASCII inverters behind a transparent RS232-to-TCP bridge, against their
+simulators: the values through the real `gridwatch run` process, then every fault (timeout, bad
+CRC, NAK, garbage, the bridge closing mid-reply or between polls, the bridge gone) marking the
+source down with the right reason, and recovery when the peer behaves again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
+from gridwatch.sim.inverter.ascii_tcp import AsciiTcpBridgeSimulator
+from gridwatch.sim.inverter.voltronic import VoltronicDevice
+from gridwatch.sim.polling import wait_until
+from tests.helpers import Samples, parse_exposition, value
+from tests.integration.inverter_harness import errors, inverter_exporters, soc, up
+from tests.integration.test_cli import fetch, free_port, gridwatch
+
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
+
+P = "gridwatch_inverter_"
+
+
+async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path) -> None:
+    pi17_dev = VoltronicDevice("pi17", serial="96161704100242")
+    max_dev = VoltronicDevice("pi30", max_model=True)
+    port = free_port()
+    async with AsciiLineSimulator(pi17_dev) as line, AsciiTcpBridgeSimulator(max_dev) as bridge:
+        config = tmp_path / "gridwatch.yml"
+        config.write_text(
+            f"site: {{data_dir: {tmp_path}}}\n"
+            f"exporter: {{listen_address: 127.0.0.1, port: {port}}}\n"
+            "inverters:\n"
+            f"  - {{name: infini, protocol: pi17, transport: serial, device: {line.path},"
+            " interval: 0.2s, timeout: 2s}\n"
+            f"  - {{name: axpert, protocol: pi30, transport: tcp, host: 127.0.0.1,"
+            f" port: {bridge.port}, interval: 0.2s, timeout: 2s}}\n"
+        )
+        proc = await gridwatch("run", "-c", str(config))
+        try:
+            samples: Samples = {}
+
+            async def both_read() -> bool:
+                nonlocal samples
+                text = await fetch(f"http://127.0.0.1:{port}/metrics")
+                samples = parse_exposition(text) if text is not None else {}
+                return all(
+                    value(samples, P + "battery_soc_ratio", inverter=name) is not None
+                    for name in ("infini", "axpert")
+                )
+
+            await wait_until(both_read, what="both inverters read", timeout=20)
+            s = samples
+            # PI17: a three-phase unit under the names a three-phase Deye uses.
+            for phase in ("l1", "l2", "l3"):
+                volts = value(s, P + "mains_phase_voltage_volts", inverter="infini", phase=phase)
+                assert volts == 230.0, phase
+            assert value(s, P + "mains_frequency_hertz", inverter="infini") == 50.0
+            assert value(s, P + "operating_mode", inverter="infini", mode="hybrid") == 1
+            assert value(s, P + "warning", inverter="infini", warning="mains_fail") == 0
+            assert (value(s, P + "energy_joules_total", inverter="infini", flow="pv") or 0) > 0
+            info = {"inverter": "infini", "model": "pi17", "serial_number": "96161704100242"}
+            assert value(s, "gridwatch_inverter_info", **info, firmware="00001.01") == 1
+            # PI30 MAX over the bridge: status flags by role, the MAX extras, QET as joules.
+            assert value(s, P + "status_flag", inverter="axpert", flag="load_on") == 1
+            assert value(s, P + "status_flag", inverter="axpert", flag="switched_on") == 1
+            assert value(s, P + "status_flag", inverter="axpert", flag="feed_to_grid_enabled") == 1
+            assert value(s, P + "grid_export_power_watts", inverter="axpert") == 0
+            assert value(s, P + "warning", inverter="axpert", warning="battery_weak") == 0
+            wh = max_dev.pv_energy_wh()
+            joules = value(s, P + "energy_joules_total", inverter="axpert", flow="pv")
+            assert joules is not None and abs(wh * 3600 - joules) < 3600 * 60  # read, not made up
+            assert value(s, P + "pv_power_watts", inverter="axpert", string="2") is not None
+            # The grid goes away on the three-phase unit: every phase reads 0, mains_fail set.
+            pi17_dev.grid_override = False
+
+            async def outage() -> bool:
+                text = await fetch(f"http://127.0.0.1:{port}/metrics")
+                s = parse_exposition(text) if text is not None else {}
+                return value(s, P + "warning", inverter="infini", warning="mains_fail") == 1
+
+            await wait_until(outage, what="mains_fail on the PI17 unit", timeout=20)
+            proc.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    log = stderr.decode()
+    assert proc.returncode == 0, log
+    assert "Traceback" not in log
+    # Slow commands are not asked every poll (settings_every_polls: 30 by default).
+    assert pi17_dev.requests.count("^P005PIRI") < pi17_dev.requests.count("^P003GS")
+    assert max_dev.requests.count("QET") < max_dev.requests.count("QPIGS")
+
+
+@contextlib.asynccontextmanager
+async def bridged(
+    device: VoltronicDevice,
+) -> AsyncIterator[tuple[AsciiTcpBridgeSimulator, dict[str, Any]]]:
+    async with AsciiTcpBridgeSimulator(device) as bridge:
+        yield bridge, {"transport": "tcp", "host": "127.0.0.1", "port": bridge.port}
+
+
+@pytest.mark.parametrize("family", ["pi30", "pi18", "pi17"])
+async def test_bridge_faults_mark_the_source_down_and_it_recovers(
+    tmp_path: Path, family: str
+) -> None:
+    device = VoltronicDevice(family, max_model=True)
+    async with (
+        bridged(device) as (bridge, where),
+        inverter_exporters(tmp_path, timeout="0.5s") as start,
+    ):
+        gw = await start(protocol=family, connect_timeout="0.5s", **where)
+        await gw.wait_for("values", lambda s: up(s) == 1 and soc(s) is not None)
+        for fault, reason in (
+            ("corrupt_crc", "crc"),
+            ("nak_all", "nak"),
+            ("garbage", "payload"),
+            ("silent", "timeout"),
+        ):
+            setattr(device, fault, True)
+            s = await gw.wait_for(f"{fault} → {reason}", lambda s, r=reason: errors(s, r) >= 1)
+            assert up(s) == 0
+            # The last values go once they are stale (3 intervals): never exported as current.
+            await gw.wait_for(f"{fault}: no stale value", lambda s: soc(s) is None)
+            setattr(device, fault, False)
+            await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
+        # The bridge's Wi-Fi drops in the middle of a reply: half a frame, then the connection
+        # closes. gridwatch reads until CR, never by length: the half is no reply.
+        bridge.drop_mid_reply = True
+        s = await gw.wait_for("half reply", lambda s: errors(s, "disconnected") >= 1)
+        assert up(s) == 0
+        bridge.drop_mid_reply = False
+        await gw.wait_for("recovery after the half reply", lambda s: up(s) == 1)
+        # A late reply (after the timeout) must not answer the next command.
+        bridge.delay = 0.8
+        await gw.wait_for("late reply", lambda s: errors(s, "timeout") >= 2)
+        bridge.delay = 0.0
+        await gw.wait_for("recovery after the late reply", lambda s: up(s) == 1)
+        # The bridge closes idle connections between polls (a reboot): reconnect, no error.
+        before = bridge.connections
+        s = await gw.scrape()
+        failures = sum(errors(s, r) for r in ("disconnected", "connection"))
+        bridge.disconnect()
+        await gw.wait_for("reconnected", lambda s: up(s) == 1 and bridge.connections > before)
+        s = await gw.scrape()
+        assert sum(errors(s, r) for r in ("disconnected", "connection")) == failures
+
+
+async def test_a_bridge_that_is_gone_is_a_connection_error_until_it_is_back(
+    tmp_path: Path,
+) -> None:
+    device = VoltronicDevice("pi30")
+    bridge = AsciiTcpBridgeSimulator(device)
+    await bridge.start()
+    port = bridge.port
+    async with inverter_exporters(tmp_path, timeout="0.5s") as start:
+        gw = await start(
+            protocol="pi30", transport="tcp", host="127.0.0.1", port=port, connect_timeout="0.5s"
+        )
+        await gw.wait_for("values", lambda s: up(s) == 1)
+        await bridge.stop()
+        s = await gw.wait_for("bridge gone", lambda s: errors(s, "connection") >= 1)
+        assert up(s) == 0
+        bridge = AsciiTcpBridgeSimulator(device, port=port)
+        await bridge.start()
+        try:
+            await gw.wait_for("bridge back", lambda s: up(s) == 1)
+        finally:
+            await bridge.stop()
+
+
+@pytest.mark.parametrize("transport", ["serial", "hid"])
+async def test_pi17_line_faults_mark_the_source_down_and_it_recovers(
+    tmp_path: Path, transport: str
+) -> None:
+    device = VoltronicDevice("pi17")
+    async with (
+        AsciiLineSimulator(device, hid=transport == "hid") as line,
+        inverter_exporters(tmp_path, timeout="0.5s") as start,
+    ):
+        gw = await start(protocol="pi17", transport=transport, device=line.path)
+        await gw.wait_for("values", lambda s: up(s) == 1 and soc(s) is not None)
+        for fault, reason in (
+            ("corrupt_crc", "crc"),
+            ("garbage", "payload"),
+            ("silent", "timeout"),
+        ):
+            setattr(device, fault, True)
+            s = await gw.wait_for(f"{fault} → {reason}", lambda s, r=reason: errors(s, r) >= 1)
+            assert up(s) == 0
+            setattr(device, fault, False)
+            await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
+        assert line.unpadded == 0
