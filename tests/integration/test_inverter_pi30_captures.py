@@ -54,9 +54,25 @@ def _pi30_steps() -> list[tuple[str, dict[str, bytes], Expect]]:
                     "QPIGS2": max8[f"AXPERT_8KW_QPIGS2_{cycle}"],
                     "QPIRI": max8["AXPERT_8KW_QPIRI"],
                     "QMOD": max8["AXPERT_8KW_QMOD"],
-                    "QPIWS": _vector("pi30", "QPIWS"),
+                    # The MAX's 36-character QPIWS and its QET (mpp-solar's pi30max vectors).
+                    "QPIWS": _vector("pi30max", "QPIWS", 1),
+                    "QET": _vector("pi30max", "QET"),
                 },
                 {
+                    # Sidecar: status1=00010110 (load+charging+scc_charging), status2=010.
+                    _m("status_flag", flag="load_on"): 1,
+                    _m("status_flag", flag="charging"): 1,
+                    _m("status_flag", flag="scc_charging"): 1,
+                    _m("status_flag", flag="ac_charging"): 0,
+                    _m("status_flag", flag="configuration_changed"): 0,
+                    _m("status_flag", flag="switched_on"): 1,
+                    _m("status_flag", flag="charging_to_float"): 0,
+                    _m("warning", warning="pv_loss"): 0,
+                    _m("warning", warning="battery_derating"): 0,
+                    _m("warning", warning="battery_weak"): 0,
+                    _m("warning", warning="battery_equalisation"): 0,
+                    _m("warning", warning="mains_fail"): 0,
+                    _m("energy_joules_total", flow="pv"): 238800 * 3600,  # QET 00238800 Wh
                     _m("pv_voltage_volts", string="1"): pv_v,
                     _m("pv_power_watts", string="1"): pv_w,
                     _m("pv_voltage_volts", string="2"): pv2_v,
@@ -163,6 +179,35 @@ def _pi30_steps() -> list[tuple[str, dict[str, bytes], Expect]]:
     )
     steps.append(
         (
+            "mpp-solar pi30max QPIGS (its decoded status bits)",
+            {
+                **identity,
+                "QPIGS": _vector("pi30max", "QPIGS"),
+                "QPIRI": _vector("pi30", "QPIRI"),
+                "QMOD": _vector("pi30max", "QMOD", 1),
+                "QPIWS": _vector("pi30max", "QPIWS", 0),
+            },
+            {
+                # mpp-solar: Is Load On 1, Is Charging On 1, Is SCC Charging On 1, Is AC
+                # Charging On 0, Is Charging to Float 0, Is Switched On 1, Is Dustproof 0.
+                _m("status_flag", flag="load_on"): 1,
+                _m("status_flag", flag="charging"): 1,
+                _m("status_flag", flag="scc_charging"): 1,
+                _m("status_flag", flag="ac_charging"): 0,
+                _m("status_flag", flag="sbu_priority_version"): 0,
+                _m("status_flag", flag="charging_to_float"): 0,
+                _m("status_flag", flag="switched_on"): 1,
+                _m("status_flag", flag="dustproof_installed"): 0,
+                _m("battery_current_amperes"): 20,
+                _m("pv_power_watts", string="1"): 879,
+                # The 32-character QPIWS of a MAX: line fail and overload as on any PI30.
+                _m("warning", warning="mains_fail"): 1,
+                _m("warning", warning="overload"): 1,
+            },
+        )
+    )
+    steps.append(
+        (
             "mpp-solar test responses",
             {
                 **identity,
@@ -205,8 +250,10 @@ def _pi18_steps() -> list[tuple[str, dict[str, bytes], Expect]]:
                 c("GS"): lv["LV5048_P005GS_ACTIVE"],
                 c("PIRI"): lv["LV5048_P007PIRI_BECKOPOPOV"],
                 c("MOD"): lv["LV5048_P006MOD_BATTERY"],
+                c("ET"): lv["LV5048_P005ET_BECKOPOPOV"],
             },
             {
+                _m("energy_joules_total", flow="pv"): 802946 * 3600,  # ET: Wh (PROTOCOLS-2 §2.7)
                 _m("mains_voltage_volts"): 242.2,
                 _m("mains_frequency_hertz"): 49.9,
                 _m("output_voltage_volts"): 230.5,
