@@ -5,9 +5,7 @@ source down with the right reason, and recovery when the peer behaves again."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +15,22 @@ import pytest
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.ascii_tcp import AsciiTcpBridgeSimulator
 from gridwatch.sim.inverter.voltronic import VoltronicDevice
-from gridwatch.sim.polling import wait_until
-from tests.helpers import Samples, parse_exposition, value
-from tests.integration.inverter_harness import errors, inverter_exporters, soc, up
-from tests.integration.test_cli import fetch, free_port, gridwatch
+from tests.helpers import value
+from tests.integration.inverter_harness import (
+    each_fault_recovers,
+    errors,
+    gridwatch_run,
+    inverter_exporters,
+    metrics_until,
+    soc,
+    up,
+)
+from tests.integration.test_cli import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 P = "gridwatch_inverter_"
+FAULTS = (("corrupt_crc", "crc"), ("nak_all", "nak"), ("garbage", "payload"), ("silent", "timeout"))
 
 
 async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path) -> None:
@@ -42,21 +48,15 @@ async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path)
             f"  - {{name: axpert, protocol: pi30, transport: tcp, host: 127.0.0.1,"
             f" port: {bridge.port}, interval: 0.2s, timeout: 2s}}\n"
         )
-        proc = await gridwatch("run", "-c", str(config))
-        try:
-            samples: Samples = {}
-
-            async def both_read() -> bool:
-                nonlocal samples
-                text = await fetch(f"http://127.0.0.1:{port}/metrics")
-                samples = parse_exposition(text) if text is not None else {}
-                return all(
-                    value(samples, P + "battery_soc_ratio", inverter=name) is not None
+        async with gridwatch_run(config) as log:
+            s = await metrics_until(
+                port,
+                lambda s: all(
+                    value(s, P + "battery_soc_ratio", inverter=name) is not None
                     for name in ("infini", "axpert")
-                )
-
-            await wait_until(both_read, what="both inverters read", timeout=20)
-            s = samples
+                ),
+                "both inverters read",
+            )
             # PI17: a three-phase unit under the names a three-phase Deye uses.
             for phase in ("l1", "l2", "l3"):
                 volts = value(s, P + "mains_phase_voltage_volts", inverter="infini", phase=phase)
@@ -77,24 +77,15 @@ async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path)
             joules = value(s, P + "energy_joules_total", inverter="axpert", flow="pv")
             assert joules is not None and abs(wh * 3600 - joules) < 3600 * 60  # read, not made up
             assert value(s, P + "pv_power_watts", inverter="axpert", string="2") is not None
-            # The grid goes away on the three-phase unit: every phase reads 0, mains_fail set.
+            # The grid goes away on the three-phase unit: mains_fail set.
             pi17_dev.grid_override = False
-
-            async def outage() -> bool:
-                text = await fetch(f"http://127.0.0.1:{port}/metrics")
-                s = parse_exposition(text) if text is not None else {}
-                return value(s, P + "warning", inverter="infini", warning="mains_fail") == 1
-
-            await wait_until(outage, what="mains_fail on the PI17 unit", timeout=20)
-            proc.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    log = stderr.decode()
-    assert proc.returncode == 0, log
-    assert "Traceback" not in log
+            await metrics_until(
+                port,
+                lambda s: value(s, P + "warning", inverter="infini", warning="mains_fail") == 1,
+                "mains_fail on the PI17 unit",
+            )
+    assert log.returncode == 0, log.text
+    assert "Traceback" not in log.text
     # Slow commands are not asked every poll (settings_every_polls: 30 by default).
     assert pi17_dev.requests.count("^P005PIRI") < pi17_dev.requests.count("^P003GS")
     assert max_dev.requests.count("QET") < max_dev.requests.count("QPIGS")
@@ -119,19 +110,7 @@ async def test_bridge_faults_mark_the_source_down_and_it_recovers(
     ):
         gw = await start(protocol=family, connect_timeout="0.5s", **where)
         await gw.wait_for("values", lambda s: up(s) == 1 and soc(s) is not None)
-        for fault, reason in (
-            ("corrupt_crc", "crc"),
-            ("nak_all", "nak"),
-            ("garbage", "payload"),
-            ("silent", "timeout"),
-        ):
-            setattr(device, fault, True)
-            s = await gw.wait_for(f"{fault} → {reason}", lambda s, r=reason: errors(s, r) >= 1)
-            assert up(s) == 0
-            # The last values go once they are stale (3 intervals): never exported as current.
-            await gw.wait_for(f"{fault}: no stale value", lambda s: soc(s) is None)
-            setattr(device, fault, False)
-            await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
+        await each_fault_recovers(gw, device, FAULTS, until_stale=True)
         # The bridge's Wi-Fi drops in the middle of a reply: half a frame, then the connection
         # closes. gridwatch reads until CR, never by length: the half is no reply.
         bridge.drop_mid_reply = True
@@ -188,14 +167,5 @@ async def test_pi17_line_faults_mark_the_source_down_and_it_recovers(
     ):
         gw = await start(protocol="pi17", transport=transport, device=line.path)
         await gw.wait_for("values", lambda s: up(s) == 1 and soc(s) is not None)
-        for fault, reason in (
-            ("corrupt_crc", "crc"),
-            ("garbage", "payload"),
-            ("silent", "timeout"),
-        ):
-            setattr(device, fault, True)
-            s = await gw.wait_for(f"{fault} → {reason}", lambda s, r=reason: errors(s, r) >= 1)
-            assert up(s) == 0
-            setattr(device, fault, False)
-            await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
+        await each_fault_recovers(gw, device, [f for f in FAULTS if f[0] != "nak_all"])
         assert line.unpadded == 0

@@ -3,18 +3,16 @@ process, against simulators on pseudo-terminals serving exactly the captured rep
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
 
 import pytest
 
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.voltronic import VoltronicDevice
-from gridwatch.sim.polling import wait_until
 from gridwatch.sources.inverter.protocols import pi18
-from tests.helpers import Samples, parse_exposition, value
-from tests.integration.test_cli import fetch, free_port, gridwatch
+from tests.helpers import Samples, value
+from tests.integration.inverter_harness import gridwatch_run, metrics_until
+from tests.integration.test_cli import free_port
 from tests.voltronic_captures import frames, mppsolar_vectors, shared
 
 pytestmark = pytest.mark.integration
@@ -333,8 +331,7 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
             " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
         )
         pi30_dev.replay, pi18_dev.replay = pi30_steps[0][1], pi18_steps[0][1]
-        proc = await gridwatch("run", "-c", str(config))
-        try:
+        async with gridwatch_run(config) as log:
             for inverter, device, steps in (
                 ("axpert", pi30_dev, pi30_steps),
                 ("lv5048", pi18_dev, pi18_steps),
@@ -343,22 +340,17 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
                     device.replay = replay
                     last: list[str] = []
 
-                    async def matches(
-                        inverter: str = inverter, expect: Expect = expect, last: list[str] = last
-                    ) -> bool:
-                        text = await fetch(f"http://127.0.0.1:{port}/metrics")
-                        if text is None:
-                            return False
-                        last[:] = _differences(parse_exposition(text), inverter, expect)
+                    def matches(
+                        s: Samples, inverter: str = inverter, expect: Expect = expect,
+                        last: list[str] = last,
+                    ) -> bool:  # fmt: skip
+                        last[:] = _differences(s, inverter, expect)
                         return not last
 
                     try:
-                        await wait_until(matches, what=what, timeout=20)
+                        samples = await metrics_until(port, matches, what)
                     except AssertionError:
                         pytest.fail(f"{what}: {last}")
-            text = await fetch(f"http://127.0.0.1:{port}/metrics")
-            assert text is not None
-            samples = parse_exposition(text)
             info = {
                 "inverter": "axpert",
                 "model": "pi30",
@@ -373,13 +365,6 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
                 "firmware": "07601",
             }
             assert value(samples, "gridwatch_inverter_info", **info) == 1
-            proc.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    log = stderr.decode()
-    assert proc.returncode == 0, log
-    assert "Traceback" not in log
-    assert "no QPIGS2 on this model" in log
+    assert log.returncode == 0, log.text
+    assert "Traceback" not in log.text
+    assert "no QPIGS2 on this model" in log.text
