@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.protocols import pi17, pi18, pi30
@@ -65,34 +67,31 @@ PI30 = Family(
         Command("QET", pi30.total_energy, optional=True, slow=True),
     ),
 )
-PI18 = Family(
-    name="pi18",
-    identify=pi18.command("PI"),
-    parse_id=pi18.protocol_id,
-    accepts=lambda pid: pid == "PI18",
-    identity=((pi18.command("ID"), pi18.serial_number), (pi18.command("VFW"), pi18.firmware)),
-    poll=(
-        Command(pi18.command("GS"), pi18.status),
-        Command(pi18.command("MOD"), pi18.mode),
-        Command(pi18.command("FWS"), pi18.warnings),
-        Command(pi18.command("PIRI"), pi18.settings, slow=True),
-        Command(pi18.command("ET"), pi18.total_energy, optional=True, slow=True),
-    ),
-)
-PI17 = Family(
-    name="pi17",
-    identify=pi17.command("PI"),
-    parse_id=pi17.protocol_id,
-    accepts=lambda pid: pid == "PI17",
-    identity=((pi17.command("ID"), pi17.serial_number), (pi17.command("VFW"), pi17.firmware)),
-    poll=(
-        Command(pi17.command("GS"), pi17.status),
-        Command(pi17.command("PS"), pi17.power),
-        Command(pi17.command("MOD"), pi17.mode),
-        Command(pi17.command("WS"), pi17.warnings),
-        Command(pi17.command("PIRI"), pi17.settings, slow=True),
-        Command(pi17.command("ET"), pi17.total_energy, optional=True, slow=True),
-    ),
+
+
+def _caret(mod: ModuleType, status: tuple[tuple[str, Decode], ...], **extra: Any) -> Family:
+    """PI18 and PI17: ``^P`` queries; PI, ID and VFW identify; PIRI and ET are slow."""
+    name = mod.__name__.rsplit(".", 1)[-1]
+    c = mod.command
+    return Family(
+        name=name,
+        identify=c("PI"),
+        parse_id=mod.protocol_id,
+        accepts=lambda pid: pid == name.upper(),
+        identity=((c("ID"), mod.serial_number), (c("VFW"), mod.firmware)),
+        poll=(
+            *(Command(c(command), decode) for command, decode in status),
+            Command(c("PIRI"), mod.settings, slow=True),
+            Command(c("ET"), mod.total_energy, optional=True, slow=True),
+        ),
+        **extra,
+    )
+
+
+PI18 = _caret(pi18, (("GS", pi18.status), ("MOD", pi18.mode), ("FWS", pi18.warnings)))
+PI17 = _caret(
+    pi17,
+    (("GS", pi17.status), ("PS", pi17.power), ("MOD", pi17.mode), ("WS", pi17.warnings)),
     encode=pi17.encode,
 )
 FAMILIES = {f.name: f for f in (PI30, PI18, PI17)}

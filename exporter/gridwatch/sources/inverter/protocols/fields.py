@@ -46,6 +46,18 @@ def field(index: int, name: str, metric: Role, syntax: Syntax = "number", **spec
     )
 
 
+def enum(
+    index: int, name: str, metric: Role, values: dict[int, str], syntax: Syntax = "number"
+) -> Field:
+    """A field whose number (or letter) names a state: exported as a state set."""
+    return field(index, name, metric, syntax, type="uint16", kind="enum", values=values)
+
+
+def bit_flags(index: int, name: str, metric: Role, flags: dict[int, str]) -> Field:
+    """A field of 0/1 characters, character i being flag i."""
+    return field(index, name, metric, "bits", type="uint32", kind="flags", flags=flags)
+
+
 def setting(index: int, name: str, **spec: Any) -> Field:
     """A settings field: exported as ``gridwatch_inverter_setting{setting=<name>}``."""
     return field(index, name, "setting", type="uint16", **spec)

@@ -17,8 +17,22 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.protocols.fields import Field, decode, field, setting
-from gridwatch.sources.inverter.protocols.pi18 import FIRMWARE, SERIAL, length_prefixed
+from gridwatch.sources.inverter.protocols.fields import (
+    Field,
+    bit_flags,
+    decode,
+    enum,
+    field,
+    setting,
+)
+from gridwatch.sources.inverter.protocols.pi18 import (
+    BATTERY_DIRECTION,
+    FIRMWARE,
+    LINE_DIRECTION,
+    MODES,
+    SERIAL,
+    length_prefixed,
+)
 from gridwatch.sources.inverter.regmap import Decoded, Role
 
 EMPTY = frozenset({""})
@@ -62,7 +76,6 @@ GS = (
     field(23, "battery_temperature", "temperature", label="battery", unit="°C"),
 )
 MIN_GS_FIELDS = 24
-_BATTERY_DIRECTION = {0: "idle", 1: "charging", 2: "discharging"}
 PS = (
     field(0, "pv1_power", "pv_power", label="1", unit="W"),
     field(1, "pv2_power", "pv_power", label="2", unit="W"),
@@ -72,42 +85,14 @@ PS = (
     field(10, "output_power", "output_power", unit="W"),
     field(14, "output_apparent_power", "output_apparent_power", unit="VA"),
     field(15, "output_load", "output_load", unit="%"),
-    field(
-        19,
-        "battery_direction",
-        "status",
-        type="uint16",
-        kind="enum",
-        values=_BATTERY_DIRECTION,
-    ),
-    field(
-        21,
-        "line_direction",
-        "status",
-        type="uint16",
-        kind="enum",
-        values={0: "idle", 1: "input", 2: "output"},
-    ),
+    enum(19, "battery_direction", "status", BATTERY_DIRECTION),
+    enum(21, "line_direction", "status", LINE_DIRECTION),
 )
 _BATTERY_POWER = field(2, "battery_power", "battery_power", unit="W")
 MIN_PS_FIELDS = 22
 MOD = (
-    field(
-        0,
-        "operating_mode",
-        "operating_mode",
-        type="uint16",
-        kind="enum",
-        values={
-            0: "power_on",
-            1: "standby",
-            2: "bypass",
-            3: "battery",
-            4: "fault",
-            5: "hybrid",
-            6: "charge",
-        },
-    ),
+    # Mode 06 "charge" (the mains charging the battery) is PI17's own.
+    enum(0, "operating_mode", "operating_mode", {**MODES, 6: "charge"}),
 )
 # WS: one 0/1 field per warning, in this order (names as the other families name them where
 # they mean the same: "AC input voltage loss" is the mains_fail of PI30 and PI18).
@@ -135,7 +120,7 @@ _WARNINGS = {
     20: "emergency_power_off",
     21: "mains_waveform_loss",
 }
-WARNINGS = field(0, "warnings", "warnings", "bits", type="uint32", kind="flags", flags=_WARNINGS)
+WARNINGS = bit_flags(0, "warnings", "warnings", _WARNINGS)
 PIRI = (
     setting(0, "rated_input_voltage", scale=0.1, unit="V"),
     setting(3, "rated_output_voltage", scale=0.1, unit="V"),

@@ -9,7 +9,14 @@ integers in tenths where the unit has a decimal (2422 = 242.2 V). A poll asks GS
 from __future__ import annotations
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.protocols.fields import decode, derived, field, setting
+from gridwatch.sources.inverter.protocols.fields import (
+    bit_flags,
+    decode,
+    derived,
+    enum,
+    field,
+    setting,
+)
 from gridwatch.sources.inverter.regmap import Decoded
 
 
@@ -18,6 +25,8 @@ def command(name: str) -> str:
     return f"^P{len(name) + 3:03d}{name}"
 
 
+BATTERY_DIRECTION = {0: "idle", 1: "charging", 2: "discharging"}
+LINE_DIRECTION = {0: "idle", 1: "input", 2: "output"}
 GS = (
     field(0, "mains_voltage", "mains_voltage", scale=0.1, unit="V", valid=(0, 300)),
     field(1, "mains_frequency", "mains_frequency", scale=0.1, unit="Hz", valid=(0, 70)),
@@ -35,34 +44,12 @@ GS = (
     field(17, "pv2_power", "pv_power", label="2", unit="W"),
     field(18, "pv1_voltage", "pv_voltage", label="1", scale=0.1, unit="V"),
     field(19, "pv2_voltage", "pv_voltage", label="2", scale=0.1, unit="V"),
-    field(
-        24,
-        "battery_direction",
-        "status",
-        type="uint16",
-        kind="enum",
-        values={0: "idle", 1: "charging", 2: "discharging"},
-    ),
-    field(
-        26,
-        "line_direction",
-        "status",
-        type="uint16",
-        kind="enum",
-        values={0: "idle", 1: "input", 2: "output"},
-    ),
+    enum(24, "battery_direction", "status", BATTERY_DIRECTION),
+    enum(26, "line_direction", "status", LINE_DIRECTION),
 )
 _DISCHARGE, _CHARGE = field(10, "d", "battery_current"), field(11, "c", "battery_current")
-MOD = (
-    field(
-        0,
-        "operating_mode",
-        "operating_mode",
-        type="uint16",
-        kind="enum",
-        values={0: "power_on", 1: "standby", 2: "bypass", 3: "battery", 4: "fault", 5: "hybrid"},
-    ),
-)
+MODES = {0: "power_on", 1: "standby", 2: "bypass", 3: "battery", 4: "fault", 5: "hybrid"}
+MOD = (enum(0, "operating_mode", "operating_mode", MODES),)
 _WARNINGS = {
     0: "mains_fail",
     1: "output_short_circuit",
@@ -135,7 +122,7 @@ def warnings(text: str) -> list[Decoded]:
     bits = parts[1:]
     if any(b not in {"0", "1"} for b in bits):
         raise SourceError("payload", f"FWS warning fields are not 0/1: {text[:40]!r}")
-    warn = field(0, "warnings", "warnings", "bits", type="uint32", kind="flags", flags=_WARNINGS)
+    warn = bit_flags(0, "warnings", "warnings", _WARNINGS)
     return values + decode((warn,), ["".join(bits)], "FWS")
 
 

@@ -10,7 +10,13 @@ is checked; field counts differ by model and firmware (21 QPIGS fields, 24 on MA
 from __future__ import annotations
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.protocols.fields import decode, derived, field, setting
+from gridwatch.sources.inverter.protocols.fields import (
+    bit_flags,
+    decode,
+    derived,
+    field,
+    setting,
+)
 from gridwatch.sources.inverter.regmap import Decoded
 
 QPIGS = (
@@ -30,14 +36,11 @@ QPIGS = (
     field(19, "pv1_power", "pv_power", label="1", unit="W"),
     # Field 17 b7..b0 and field 20 b10..b8, written high bit first: character i of the field
     # is flag i here. Named by what they say, as status flags of every family are.
-    field(
+    bit_flags(
         16,
         "device_status",
         "status_flags",
-        "bits",
-        type="uint32",
-        kind="flags",
-        flags={
+        {
             0: "sbu_priority_version",
             1: "configuration_changed",
             2: "scc_firmware_updated",
@@ -48,25 +51,14 @@ QPIGS = (
             7: "ac_charging",
         },
     ),
-    field(
+    bit_flags(
         20,
         "device_status_2",
         "status_flags",
-        "bits",
-        type="uint32",
-        kind="flags",
-        flags={0: "charging_to_float", 1: "switched_on", 2: "dustproof_installed"},
+        {0: "charging_to_float", 1: "switched_on", 2: "dustproof_installed"},
     ),
     # Axpert MAX only (24 fields): solar feed-to-grid on/off, country code, feed-in power.
-    field(
-        21,
-        "feed_to_grid",
-        "status_flags",
-        "bits",
-        type="uint32",
-        kind="flags",
-        flags={0: "feed_to_grid_enabled"},
-    ),
+    bit_flags(21, "feed_to_grid", "status_flags", {0: "feed_to_grid_enabled"}),
     setting(22, "feed_to_grid_country"),
     field(23, "feed_to_grid_power", "grid_export_power", unit="W"),
 )
@@ -140,12 +132,12 @@ _MAX_WARNING_BITS = {
 }
 MAX_QPIWS_BITS = 36
 QPIWS = (
-    field(0, "faults", "faults", "bits", type="uint32", kind="flags", flags=_FAULT_BITS),
-    field(0, "warnings", "warnings", "bits", type="uint32", kind="flags", flags=_WARNING_BITS),
+    bit_flags(0, "faults", "faults", _FAULT_BITS),
+    bit_flags(0, "warnings", "warnings", _WARNING_BITS),
 )
 QPIWS_MAX = (
     QPIWS[0],
-    field(0, "warnings", "warnings", "bits", type="uint32", kind="flags", flags=_MAX_WARNING_BITS),
+    bit_flags(0, "warnings", "warnings", _MAX_WARNING_BITS),
 )
 QPIRI = (
     field(6, "rated_power", "rated_power", unit="W"),
