@@ -118,6 +118,12 @@ async def test_bridge_faults_mark_the_source_down_and_it_recovers(
         assert up(s) == 0
         bridge.drop_mid_reply = False
         await gw.wait_for("recovery after the half reply", lambda s: up(s) == 1)
+        # Line noise on the bridge's serial side: hundreds of bytes and no CR.
+        bridge.noise = True
+        s = await gw.wait_for("noise", lambda s: errors(s, "protocol") >= 1)
+        assert up(s) == 0
+        bridge.noise = False
+        await gw.wait_for("recovery after the noise", lambda s: up(s) == 1)
         # A late reply (after the timeout) must not answer the next command.
         bridge.delay = 0.8
         await gw.wait_for("late reply", lambda s: errors(s, "timeout") >= 2)

@@ -3,9 +3,9 @@ ser2net): a TCP server on 127.0.0.1 passing bytes to the unit and its replies ba
 framing, as such a bridge in transparent mode does.
 
 Bridge faults for tests: a reply cut off halfway with the connection closed (the bridge's Wi-Fi
-dropped), a reply held back (``delay``), and ``disconnect()`` closing every connection between
-polls (the bridge rebooted). The unit's own faults (bad CRC, NAK, silence, garbage) are the
-``VoltronicDevice``'s.
+dropped), a reply held back (``delay``), line noise (bytes without a CR) instead of it, and
+``disconnect()`` closing every connection between polls (the bridge rebooted). The unit's own
+faults (bad CRC, NAK, silence, garbage) are the ``VoltronicDevice``'s.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class AsciiTcpBridgeSimulator:
         self.port = port
         self.delay = 0.0  # seconds before each reply
         self.drop_mid_reply = False
+        self.noise = False  # line noise instead of the reply: bytes and never a CR
         self.connections = 0  # connections accepted so far
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -69,6 +70,8 @@ class AsciiTcpBridgeSimulator:
                         continue
                     if self.delay:
                         await asyncio.sleep(self.delay)
+                    if self.noise:
+                        reply = bytes(range(0x80, 0xFF)) * 5  # no CR among them
                     if self.drop_mid_reply:
                         writer.write(reply[: len(reply) // 2])
                         await writer.drain()
