@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.sim.polling import wait_until
@@ -84,6 +86,20 @@ async def each_fault_recovers(
             await gw.wait_for(f"{fault}: no stale value", lambda s: soc(s) is None)
         setattr(device, fault, False)
         await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
+
+
+def run_config(tmp_path: Path, port: int, *inverters: dict[str, Any]) -> Path:
+    """A config file for `gridwatch run`: these inverters, polled every 0.2 s, metrics on
+    ``port``."""
+    fast = {"interval": "0.2s", "timeout": "2s"}
+    config = {
+        "site": {"data_dir": str(tmp_path)},
+        "exporter": {"listen_address": "127.0.0.1", "port": port},
+        "inverters": [fast | inverter for inverter in inverters],
+    }
+    path = tmp_path / "gridwatch.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
 
 
 class RunLog:

@@ -22,6 +22,7 @@ from tests.integration.inverter_harness import (
     gridwatch_run,
     inverter_exporters,
     metrics_until,
+    run_config,
     soc,
     up,
 )
@@ -38,16 +39,13 @@ async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path)
     max_dev = VoltronicDevice("pi30", max_model=True)
     port = free_port()
     async with AsciiLineSimulator(pi17_dev) as line, AsciiTcpBridgeSimulator(max_dev) as bridge:
-        config = tmp_path / "gridwatch.yml"
-        config.write_text(
-            f"site: {{data_dir: {tmp_path}}}\n"
-            f"exporter: {{listen_address: 127.0.0.1, port: {port}}}\n"
-            "inverters:\n"
-            f"  - {{name: infini, protocol: pi17, transport: serial, device: {line.path},"
-            " interval: 0.2s, timeout: 2s}\n"
-            f"  - {{name: axpert, protocol: pi30, transport: tcp, host: 127.0.0.1,"
-            f" port: {bridge.port}, interval: 0.2s, timeout: 2s}}\n"
-        )
+        config = run_config(
+            tmp_path,
+            port,
+            {"name": "infini", "protocol": "pi17", "transport": "serial", "device": line.path},
+            {"name": "axpert", "protocol": "pi30", "transport": "tcp", "host": "127.0.0.1",
+             "port": bridge.port},
+        )  # fmt: skip
         async with gridwatch_run(config) as log:
             s = await metrics_until(
                 port,

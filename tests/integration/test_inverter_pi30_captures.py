@@ -11,7 +11,7 @@ from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.voltronic import VoltronicDevice
 from gridwatch.sources.inverter.protocols import pi18
 from tests.helpers import Samples, value
-from tests.integration.inverter_harness import gridwatch_run, metrics_until
+from tests.integration.inverter_harness import gridwatch_run, metrics_until, run_config
 from tests.integration.test_cli import free_port
 from tests.voltronic_captures import frames, mppsolar_vectors, shared
 
@@ -320,16 +320,14 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
     pi30_dev, pi18_dev = VoltronicDevice("pi30"), VoltronicDevice("pi18")
     port = free_port()
     async with AsciiLineSimulator(pi30_dev) as pi30_line, AsciiLineSimulator(pi18_dev) as pi18_line:
-        config = tmp_path / "gridwatch.yml"
-        config.write_text(
-            f"site: {{data_dir: {tmp_path}}}\n"
-            f"exporter: {{listen_address: 127.0.0.1, port: {port}}}\n"
-            "inverters:\n"
-            f"  - {{name: axpert, protocol: pi30, transport: serial, device: {pi30_line.path},"
-            " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
-            f"  - {{name: lv5048, protocol: pi18, transport: serial, device: {pi18_line.path},"
-            " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
-        )
+        config = run_config(
+            tmp_path,
+            port,
+            {"name": "axpert", "protocol": "pi30", "transport": "serial", "device": pi30_line.path,
+             "settings_every_polls": 1},
+            {"name": "lv5048", "protocol": "pi18", "transport": "serial", "device": pi18_line.path,
+             "settings_every_polls": 1},
+        )  # fmt: skip
         pi30_dev.replay, pi18_dev.replay = pi30_steps[0][1], pi18_steps[0][1]
         async with gridwatch_run(config) as log:
             for inverter, device, steps in (
