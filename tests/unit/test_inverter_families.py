@@ -19,6 +19,7 @@ from gridwatch.sources.inverter.metrics import InverterFamilies
 from gridwatch.sources.inverter.protocols.driver import FAMILIES, AsciiDriver
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import load_shipped, shipped_models
+from tests.voltronic_captures import UnitLink
 
 
 def samples(families: list[Metric]) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -48,25 +49,6 @@ def scrape(model: str, **overrides: float) -> dict[tuple[str, frozenset[tuple[st
         }
     )
     return samples(list(InverterFamilies(config.inverters)(store, 100.0)))
-
-
-class UnitLink:
-    """The simulated Voltronic unit answering each request frame directly (no line between)."""
-
-    def __init__(self, device: VoltronicDevice) -> None:
-        self.device = device
-        self.requests = 0
-
-    async def exchange(self, request: bytes, command: str) -> bytes:
-        self.requests += 1
-        reply = self.device.answer(request)
-        assert reply is not None
-        return reply
-
-    async def close(self) -> None: ...
-
-    def describe(self) -> str:
-        return "unit"
 
 
 def scrape_ascii(family: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from gridwatch.core.source import SourceError
 from gridwatch.sim.inverter.voltronic import VoltronicDevice, d, frame
 from gridwatch.sources.inverter.protocols import pi17, pi18, pi30, voltronic
-from gridwatch.sources.inverter.protocols.driver import FAMILIES
+from gridwatch.sources.inverter.protocols.driver import FAMILIES, AsciiDriver
 from gridwatch.sources.inverter.regmap import Decoded
+from tests.voltronic_captures import UnitLink
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -111,6 +112,22 @@ def test_the_simulated_unit_refuses_a_request_whose_length_is_wrong() -> None:
     assert unit.answer(b"^P003PI\r") == frame(d("17"))
     assert unit.answer(b"^P004PI\r") == frame("^0")
     assert unit.answer(b"QPI\xbe\xac\r") == frame("^0")
+
+
+@pytest.mark.parametrize("family", ["pi30", "pi18", "pi17"])
+async def test_serial_and_slow_commands_are_read_again_on_the_slow_cadence(family: str) -> None:
+    unit = VoltronicDevice(family, max_model=True, serial="11111111111111")
+    driver = AsciiDriver(FAMILIES[family], "inv", settings_every=3)
+    link = UnitLink(unit)
+    serials = []
+    for _ in range(4):
+        values = await driver.poll(link)
+        serials.append(next(v.text for v in values if v.spec.metric == "serial_number"))
+        unit.serial = "22222222222222"  # swapped behind a bridge whose connection stays up
+    # Polls 1 and 4 read the identity (and the slow commands); 2 and 3 keep what was read.
+    assert serials == ["11111111111111"] * 3 + ["22222222222222"]
+    slow = [c.text for c in FAMILIES[family].poll if c.slow]
+    assert all(unit.requests.count(c) == 2 for c in slow), unit.requests
 
 
 def test_pi30_max_qpiws_names_four_more_warnings_and_qet_is_wh() -> None:

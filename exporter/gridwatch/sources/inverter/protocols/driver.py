@@ -1,7 +1,8 @@
 """One poll of a Voltronic ASCII inverter: which commands, in which order, decoded how.
 
-Identity (protocol id, serial, firmware) is asked once per link and kept; slow commands
-(settings, energy totals) every ``settings_every`` polls; a command the unit answers with NAK
+Identity (protocol id, serial, firmware) is asked when the link opens and after a failure;
+serial and firmware again, with the other slow commands (settings, energy totals), every
+``settings_every`` polls; a command the unit answers with NAK
 (QPIGS2 on a plain PI30, QET on any but a MAX) is not asked again, with one log line. Every other
 failure fails the poll: a reading is never half old, half new.
 """
@@ -150,21 +151,28 @@ class AsciiDriver:
             raise SourceError(
                 "protocol", f"the inverter reports protocol {pid}, not {f.name.upper()}{hint}"
             )
+        self.protocol_id, self._identity = pid, await self._read_identity(link)
+
+    async def _read_identity(self, link: AsciiLink) -> list[Decoded]:
         identity: list[Decoded] = []
-        for command, decode in f.identity:
+        for command, decode in self.family.identity:
             try:
-                identity += decode(await ask(link, command, f))
+                identity += decode(await ask(link, command, self.family))
             except SourceError as exc:
                 if exc.reason != "nak":
                     raise
-        self.protocol_id, self._identity = pid, identity
+        return identity
 
     async def poll(self, link: AsciiLink) -> list[Decoded]:
-        if self.protocol_id is None:
-            await self.identify(link)
-        values = list(self._identity)
         due = self._polls % self.settings_every == 0
         self._polls += 1
+        if self.protocol_id is None:
+            await self.identify(link)
+        elif due:
+            # Serial and firmware on the slow cadence too: behind a TCP bridge the connection
+            # outlives the unit (swapped, or its firmware updated) on the bridge's RS232 side.
+            self._identity = await self._read_identity(link)
+        values = list(self._identity)
         for command in self.family.poll:
             if command.text in self._absent:
                 continue
