@@ -9,7 +9,7 @@ answer ``^0``. Numbers are integers in tenths or hundredths (2389 = 238.9 V, 500
 
 A poll asks GS (voltages, currents, temperatures per phase), PS (powers per phase, battery
 direction), MOD (mode) and WS (warnings); PIRI (ratings) and ET (total energy) are slow; PI,
-ID and VFW identify the unit once per connection.
+ID and VFW identify the unit at the first poll (ID, VFW again on the slow cadence).
 """
 
 from __future__ import annotations
