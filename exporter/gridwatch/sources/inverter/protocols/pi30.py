@@ -2,9 +2,10 @@
 
 A poll asks QPIGS (status), QPIGS2 (second PV string, MAX models; a unit that answers NAK is
 not asked again), QMOD (mode), QPIWS (warning and fault bits); QPIRI (settings) and QET (total
-PV energy, MAX models) change slowly and are read on the slow cadence. QPI, QID and
-QVFW identify the unit at the first poll (QID, QVFW again on the slow cadence). Replies are split on spaces and every field's syntax
-is checked; field counts differ by model and firmware (21 QPIGS fields, 24 on MAX models).
+PV energy, MAX models) change slowly and are read on the slow cadence. QPI, QID and QVFW
+identify the unit at the first poll (QID, QVFW again on the slow cadence). Replies are split on
+spaces and every field's syntax is checked; field counts differ by model and firmware (21 QPIGS
+fields, 24 on MAX models).
 """
 
 from __future__ import annotations
