@@ -12,7 +12,7 @@ from gridwatch.sim.inverter.voltronic import VoltronicDevice, d, frame
 from gridwatch.sources.inverter.protocols import pi17, pi18, pi30, voltronic
 from gridwatch.sources.inverter.protocols.driver import FAMILIES, AsciiDriver
 from gridwatch.sources.inverter.regmap import Decoded
-from tests.voltronic_captures import UnitLink
+from tests.voltronic_captures import OWN, UnitLink, frames
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -175,3 +175,13 @@ def test_pi17_decoders_give_values_or_a_clean_error(text: str) -> None:
             assert exc.reason in {"protocol", "payload"}
             continue
         assert all(v.value is not None for v in values)
+
+
+def test_own_copies_of_real_frames_give_the_status_flags_and_the_energy_total() -> None:
+    own = frames(OWN / "pi30_frames.txt") | frames(OWN / "pi18_frames.txt")
+    status = pi30.status(voltronic.reply_text(own["AXPERT_8KW_QPIGS_A"], "QPIGS"))
+    set_flags = {name for name, on in flags(status).items() if on}
+    # Its sidecar: status1=00010110 (load+charging+scc_charging), status2=010 (switch_on).
+    assert set_flags == {"load_on", "charging", "scc_charging", "switched_on"}
+    energy = pi18.total_energy(voltronic.reply_text(own["LV5048_P005ET_BECKOPOPOV"], "ET"))
+    assert named(energy) == {"pv_energy_total": 802946}
