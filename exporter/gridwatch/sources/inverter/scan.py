@@ -186,7 +186,9 @@ async def _deye(target: Target) -> Found:
 
 
 # Order matters on a serial line: the ASCII queries first (at 2400 baud), Modbus last (9600);
-# PI17 after PI18, whose CRC-framed ^P query a PI17 unit may take for something else.
+# PI17 after PI18, whose CRC-framed ^P query a PI17 unit may take for something else. On
+# host:port too: a Modbus gateway or Solarman stick ignores the ASCII queries (each costs its
+# timeout), whereas Modbus or V5 frames sent first would reach a bridged inverter as noise.
 PROBES: list[Probe] = [
     ascii_probe("pi30"),
     ascii_probe("pi18"),
