@@ -88,14 +88,15 @@ async def each_fault_recovers(
         await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
 
 
-def run_config(tmp_path: Path, port: int, *inverters: dict[str, Any]) -> Path:
+def run_config(tmp_path: Path, port: int, *inverters: dict[str, Any], **sections: Any) -> Path:
     """A config file for `gridwatch run`: these inverters, polled every 0.2 s, metrics on
-    ``port``."""
+    ``port``, and any other top-level ``sections`` (e.g. ``grid``)."""
     fast = {"interval": "0.2s", "timeout": "2s"}
     config = {
         "site": {"data_dir": str(tmp_path)},
         "exporter": {"listen_address": "127.0.0.1", "port": port},
         "inverters": [fast | inverter for inverter in inverters],
+        **sections,
     }
     path = tmp_path / "gridwatch.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

@@ -45,6 +45,7 @@ async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path)
             {"name": "infini", "protocol": "pi17", "transport": "serial", "device": line.path},
             {"name": "axpert", "protocol": "pi30", "transport": "tcp", "host": "127.0.0.1",
              "port": bridge.port},
+            grid={"inverters": ["infini"], "consecutive_polls": 2},  # the PI17 unit decides
         )  # fmt: skip
         async with gridwatch_run(config) as log:
             s = await metrics_until(
@@ -75,13 +76,16 @@ async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path)
             joules = value(s, P + "energy_joules_total", inverter="axpert", flow="pv")
             assert joules is not None and abs(wh * 3600 - joules) < 3600 * 60  # read, not made up
             assert value(s, P + "pv_power_watts", inverter="axpert", string="2") is not None
-            # The grid goes away on the three-phase unit: mains_fail set.
+            await metrics_until(port, lambda s: value(s, "gridwatch_grid_up") == 1, "grid up")
+            # The grid goes away on the three-phase unit: every phase 0 V, mains_fail, grid down.
             pi17_dev.grid_override = False
-            await metrics_until(
-                port,
-                lambda s: value(s, P + "warning", inverter="infini", warning="mains_fail") == 1,
-                "mains_fail on the PI17 unit",
+            s = await metrics_until(
+                port, lambda s: value(s, "gridwatch_grid_up") == 0, "grid down on the PI17 unit"
             )
+            assert value(s, P + "warning", inverter="infini", warning="mains_fail") == 1
+            for phase in ("l1", "l2", "l3"):
+                volts = value(s, P + "mains_phase_voltage_volts", inverter="infini", phase=phase)
+                assert volts == 0, phase
     assert log.returncode == 0, log.text
     assert "Traceback" not in log.text
     # Slow commands are not asked every poll (settings_every_polls: 30 by default).
