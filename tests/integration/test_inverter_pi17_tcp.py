@@ -126,17 +126,23 @@ async def test_bridge_faults_mark_the_source_down_and_it_recovers(
         assert up(s) == 0
         bridge.noise = False
         await gw.wait_for("recovery after the noise", lambda s: up(s) == 1)
-        # A late reply (after the timeout) must not answer the next command.
+        # A late reply (after the timeout) must not answer the next command: the connection is
+        # dropped at the timeout, so no reply is ever taken for another command's.
+        s = await gw.scrape()
+        timeouts, mixups = errors(s, "timeout"), errors(s, "payload") + errors(s, "protocol")
         bridge.delay = 0.8
-        await gw.wait_for("late reply", lambda s: errors(s, "timeout") >= 2)
+        await gw.wait_for("late reply", lambda s: errors(s, "timeout") > timeouts)
         bridge.delay = 0.0
         await gw.wait_for("recovery after the late reply", lambda s: up(s) == 1)
+        s = await gw.scrape()
+        assert errors(s, "payload") + errors(s, "protocol") == mixups
         # The bridge closes idle connections between polls (a reboot): reconnect, no error.
         before = bridge.connections
-        s = await gw.scrape()
         failures = sum(errors(s, r) for r in ("disconnected", "connection"))
         bridge.disconnect()
         await gw.wait_for("reconnected", lambda s: up(s) == 1 and bridge.connections > before)
+        asked = len(device.requests)
+        await gw.wait_for("two polls more", lambda s: len(device.requests) >= asked + 8)
         s = await gw.scrape()
         assert sum(errors(s, r) for r in ("disconnected", "connection")) == failures
 
