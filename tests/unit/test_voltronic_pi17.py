@@ -67,13 +67,21 @@ def test_gs_decodes_per_phase_with_empty_fields_absent() -> None:
     assert values["component_max_temperature"] == 47
 
 
-def test_ps_signs_the_battery_power_by_its_direction() -> None:
-    values = named(pi17.power(reply(PS)))
+def test_the_battery_direction_signs_power_and_current() -> None:
+    def poll(gs: str, ps: str) -> dict[str, float | str | None]:
+        return named(pi17.signed(pi17.status(reply(gs)) + pi17.power(reply(ps))))
+
+    values = poll(GS, PS)
     assert values["pv1_power"] == 934 and values["mains_power"] == 1050
     assert values["output_power"] == 1185 and values["output_power_l3@l3"] == 380
-    assert values["battery_power"] == -452  # direction 2: discharging
-    charging = PS.replace(",1,1,0,2,2,1", ",1,1,0,1,1,1")
-    assert named(pi17.power(reply(charging)))["battery_power"] == 452
+    # Direction 2 (discharging): minus, whatever sign the current field had.
+    assert values["battery_power"] == -452 and values["battery_current"] == -8.5
+    unsigned = poll(GS.replace("-00085", "+00085"), PS)
+    assert unsigned["battery_current"] == -8.5
+    charging = poll(GS, PS.replace(",1,1,0,2,2,1", ",1,1,0,1,1,1"))
+    assert charging["battery_power"] == 452 and charging["battery_current"] == 8.5
+    idle = poll(GS, PS.replace(",1,1,0,2,2,1", ",1,1,0,0,2,1"))
+    assert idle["battery_current"] == -8.5  # idle: as read
 
 
 def test_mode_warnings_settings_energy_and_identity() -> None:

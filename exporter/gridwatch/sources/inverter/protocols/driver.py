@@ -44,6 +44,8 @@ class Family:
     identity: tuple[tuple[str, Decode], ...]  # serial, firmware
     poll: tuple[Command, ...]
     encode: Callable[[str], bytes] = request  # the framing: PI30/PI18 append the CRC, PI17 not
+    # What one reply cannot settle alone, from the whole poll (PI17: the battery's sign).
+    finish: Callable[[list[Decoded]], list[Decoded]] = lambda values: values
 
     @property
     def status(self) -> str:
@@ -94,6 +96,7 @@ PI17 = _caret(
     pi17,
     (("GS", pi17.status), ("PS", pi17.power), ("MOD", pi17.mode), ("WS", pi17.warnings)),
     encode=pi17.encode,
+    finish=pi17.signed,
 )
 FAMILIES = {f.name: f for f in (PI30, PI18, PI17)}
 # What to suggest when a unit refuses a family's identify command or reports another id.
@@ -194,4 +197,4 @@ class AsciiDriver:
             if command.slow:
                 self._slow[command.text] = got
             values += got
-        return values
+        return self.family.finish(values)

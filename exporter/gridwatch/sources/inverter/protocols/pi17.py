@@ -63,7 +63,7 @@ GS = (
     field(3, "pv2_current", "pv_current", label="2", scale=0.1, unit="A"),
     field(4, "battery_voltage", "battery_voltage", scale=0.1, unit="V", valid=(0, 100)),
     field(5, "battery_soc", "battery_soc", unit="%", valid=(0, 100)),
-    # Signed (``+00000``): + charging as the other families; the sign is unverified on a unit.
+    # Signed (``+00000``), but which sign means charging is unverified: ``signed`` decides.
     field(6, "battery_current", "battery_current", scale=0.1, unit="A"),
     *_per_phase(7, "mains_voltage", "mains_voltage", scale=0.1, unit="V", valid=(0, 300)),
     field(10, "mains_frequency", "mains_frequency", scale=0.01, unit="Hz", valid=(0, 70)),
@@ -156,16 +156,29 @@ def status(text: str) -> list[Decoded]:
 
 
 def power(text: str) -> list[Decoded]:
-    """PS: powers per phase; the battery power unsigned, its sign from the battery direction."""
+    """PS: powers per phase, battery power and direction (the power's sign: see ``signed``)."""
     parts = fields_of(text, "PS")
     if len(parts) < MIN_PS_FIELDS:
         raise SourceError("payload", f"PS reply has {len(parts)} fields, expected 22")
-    values = decode(PS, parts, "PS", EMPTY)
-    battery = decode((_BATTERY_POWER,), parts, "PS", EMPTY)
+    return decode((*PS, _BATTERY_POWER), parts, "PS", EMPTY)
+
+
+def signed(values: list[Decoded]) -> list[Decoded]:
+    """Battery current (GS) and power (PS) signed by PS's battery direction, + charging.
+
+    The power field carries no sign and the current's sign is unverified on a real unit; the
+    direction says which way the energy flows, so it decides (idle: as read).
+    """
     direction = next((d.state for d in values if d.spec.name == "battery_direction"), None)
-    sign = -1.0 if direction == "discharging" else 1.0
-    values += [Decoded(d.spec, d.raw, value=sign * abs(d.value or 0.0)) for d in battery]
-    return values
+    sign = {"charging": 1.0, "discharging": -1.0}.get(direction or "")
+    if sign is None:
+        return values
+    return [
+        Decoded(d.spec, d.raw, value=sign * abs(d.value))
+        if d.spec.metric in {"battery_current", "battery_power"} and d.value is not None
+        else d
+        for d in values
+    ]
 
 
 def mode(text: str) -> list[Decoded]:
