@@ -69,11 +69,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_pair(args: argparse.Namespace) -> int:
-    from gridwatch.sources.homewizard.pairing import PairingError, request_token, write_secret
+    from gridwatch.sources.homewizard.pairing import (
+        PairingError,
+        config_hint,
+        product_type,
+        request_token,
+        write_secret,
+    )
 
     def waiting() -> None:
         print(
-            f"Press the button on the P1 meter at {args.host} now "
+            f"Press the button on the HomeWizard device at {args.host} now "
             f"(waiting up to {args.wait:.0f} s)...",
             flush=True,
         )
@@ -98,8 +104,9 @@ def _cmd_pair(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     write_secret(args.token_file, token)
     print(f"Paired. Token written to {args.token_file} (mode 0600).")
-    print("Add to your config under meters:")
-    print(f"  - name: home\n    host: {args.host}\n    token_file: {args.token_file.resolve()}")
+    # The product type (GET /api, with the new token) says which config section it belongs in.
+    product = asyncio.run(product_type(args.host, token, ca_file=args.ca_file, port=args.port))
+    print("\n".join(config_hint(product, args.host, args.token_file.resolve())))
     return EXIT_OK
 
 
@@ -201,8 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     demo.set_defaults(func=_cmd_demo)
 
-    pair = sub.add_parser("pair-homewizard", help="get an API v2 token from a HomeWizard meter")
-    pair.add_argument("host", help="IP address or host name of the meter")
+    pair = sub.add_parser("pair-homewizard", help="get an API v2 token from a HomeWizard device")
+    pair.add_argument("host", help="IP address or host name of the device")
     pair.add_argument("--name", default="gridwatch", help="user name on the device (local/NAME)")
     pair.add_argument(
         "--token-file", type=Path, default=Path("homewizard.token"), help="where to write it"

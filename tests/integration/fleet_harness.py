@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import os
 import time
 from dataclasses import dataclass
@@ -49,6 +50,17 @@ class Central:
     storage: Binary
     auth: Binary
     session: aiohttp.ClientSession
+    offset: float = 0.0  # the store's clock minus this process's (see sync_clock)
+
+    async def sync_clock(self) -> None:
+        """Take "now" from VictoriaMetrics (its HTTP Date header), so the windows the test asks
+        for are on the binaries' clock even when this process runs under libfaketime."""
+        async with self.session.get(f"{self.storage.url}/health") as response:
+            served = email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+        self.offset = served + 0.5 - time.time()  # the header truncates to the second
+
+    def now(self) -> float:
+        return time.time() + self.offset
 
     @property
     def url(self) -> str:
@@ -113,6 +125,7 @@ async def central(workdir: Path, *names: str) -> Any:
         await auth.wait_ready()
         async with aiohttp.ClientSession() as session:
             box = Central(folder, workdir, storage, auth, session)
+            await box.sync_clock()
             yield box
     finally:
         if auth is not None:

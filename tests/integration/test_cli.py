@@ -16,7 +16,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gridwatch.sim.homewizard.simulator import HomeWizardSimulator
+from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
+from gridwatch.sim.homewizard.device_format import PRODUCTS
+from gridwatch.sim.homewizard.peer import HomeWizardPeer
 from gridwatch.sim.polling import wait_until
 from tests.helpers import names, parse_exposition, value
 from tests.integration.conftest import FULL_V1, SimFactory
@@ -54,7 +56,7 @@ async def read_until(proc: asyncio.subprocess.Process, marker: str, timeout: flo
     return output
 
 
-async def pair(sim: HomeWizardSimulator, token_file: Path, wait: int) -> asyncio.subprocess.Process:
+async def pair(sim: HomeWizardPeer, token_file: Path, wait: int) -> asyncio.subprocess.Process:
     return await gridwatch(
         "pair-homewizard",
         "127.0.0.1",
@@ -180,6 +182,31 @@ async def test_pair_homewizard_walks_through_the_button_press(
         assert response.status == 200
 
 
+@pytest.mark.parametrize("product", ["HWE-P1", *sorted(PRODUCTS)])
+async def test_pair_homewizard_tells_where_each_device_type_goes(
+    product: str, make_sim: SimFactory, tmp_path: Path
+) -> None:
+    """Any HomeWizard device pairs the same way; its product type (GET /api) picks the section."""
+    async with contextlib.AsyncExitStack() as stack:
+        if product == "HWE-P1":
+            sim: HomeWizardPeer = await make_sim()
+        else:
+            device = DeviceSimulator(DeviceOptions(product_type=product))
+            sim = await stack.enter_async_context(device)
+        sim.press_button()  # beforehand: the button walk-through is the test above
+        proc = await pair(sim, tmp_path / "hw.token", wait=30)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    text = out.decode()
+    token = (tmp_path / "hw.token").read_text().strip()
+    assert len(token) == 32 and token not in text
+    if product == "HWE-P1":
+        assert "under meters:" in text and "product_type" not in text
+    else:
+        assert "under homewizard_devices:" in text
+        assert f"product_type: {product}" in text
+
+
 async def test_pair_homewizard_replaces_a_symlinked_token_file_never_writes_through_it(
     make_sim: SimFactory, tmp_path: Path
 ) -> None:
@@ -250,7 +277,9 @@ async def test_demo_runs_the_receiver_with_a_chat_and_wires_alertmanager() -> No
     need_binary("prometheus-alertmanager")
     pytest.importorskip("tuyamock", reason="tuyamock (dev dependency) not installed")
     async with running_demo("--port", str(free_port())) as banner:
-        assert "tuya plugs   boiler, heater, washer" in banner
+        # The demo's Energy Socket "heater" is switched beside the Tuya plugs, not as one.
+        assert "tuya plugs   boiler, washer" in banner
+        assert "sockets      heater" in banner
         chat = banner_url(banner, "telegram")
         prom = banner_url(banner, "prometheus")
         receiver = banner_url(banner, "receiver")

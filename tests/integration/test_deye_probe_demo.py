@@ -37,13 +37,19 @@ async def test_solarman_probe_finds_the_serial_and_the_model() -> None:
         assert found.problem.startswith("no_reply")
 
 
-async def test_modbus_probe_tells_single_from_three_phase() -> None:
-    for kind, model in (("deye-1p", "deye_sg0xlp1"), ("deye-3p", "deye_sg0xlp3")):
+async def test_modbus_probe_tells_single_from_lv_and_hv_three_phase() -> None:
+    kinds = (
+        ("deye-1p", "deye_sg0xlp1", "single-phase"),
+        ("deye-3p", "deye_sg0xlp3", "LV three-phase"),
+        ("deye-3p-hv", "deye_sg01hp3", "HV three-phase"),
+    )
+    for kind, model, what in kinds:
         async with ModbusInverterServer(deye_device(kind)) as server:
             assert server.port is not None
             found = await probe_deye_modbus("127.0.0.1", server.port, timeout=1.0)
         assert found.model == model, found
-        assert "transport: tcp" in found.snippet
+        assert what in found.answered
+        assert "transport: tcp" in found.snippet and f"model: {model}" in found.snippet
 
 
 async def test_probe_of_nothing_says_why() -> None:
@@ -73,4 +79,7 @@ async def test_demo_part_runs_the_exporter_on_a_simulated_deye(tmp_path: Path, k
             lambda s: value(s, "gridwatch_inverter_battery_soc_ratio", inverter="inv") is not None,
         )
         phases = value(s, "gridwatch_inverter_output_phase_power_watts", inverter="inv", phase="l1")
-        assert (phases is not None) == (kind == "deye-3p")
+        assert (phases is not None) == kind.startswith("deye-3p")
+        volts = value(s, "gridwatch_inverter_battery_voltage_volts", inverter="inv")
+        assert volts is not None
+        assert (volts > 300) == (kind == "deye-3p-hv"), volts  # an HV pack, at the right scale

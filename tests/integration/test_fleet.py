@@ -57,8 +57,8 @@ from tests.integration.test_dashboards import (
 )
 
 # Not marked `clock`: the demo inside runs on the fixed test instant, and the rest compares
-# samples by the time VictoriaMetrics, Prometheus and vmagent stamp them — the machine's real
-# clock, which `make test-clock`'s libfaketime would move for this process only.
+# samples by the time VictoriaMetrics, Prometheus and vmagent stamp them. Windows are asked on
+# the store's own clock (Central.now), so a faked clock in this process would not skew them.
 pytestmark = pytest.mark.integration
 
 OUTAGE_S = float(os.environ.get("GRIDWATCH_FLEET_OUTAGE_S", "20"))
@@ -230,18 +230,18 @@ async def test_three_sites_outage_and_dashboards(
 
         # 1. Every site's series arrive, under the site its token names.
         async def all_sites() -> bool:
-            found = await c.series("gridwatch_build_info", time.time() - 300, time.time())
+            found = await c.series("gridwatch_build_info", c.now() - 300, c.now())
             return {s.get("site") for s in found} == set(SITES)
 
         await eventually("every site's series", all_sites, timeout=60)
-        unlabelled = await c.series('{__name__=~".+", site=""}', time.time() - 300, time.time())
+        unlabelled = await c.series('{__name__=~".+", site=""}', c.now() - 300, c.now())
         assert not unlabelled, f"series without a site: {unlabelled[:3]}"
         names: dict[str, set[str]] = {}
 
         async def same_series() -> bool:
             for site in SITES:
                 found = await c.series(
-                    f'{{site="{site}", __name__=~"gridwatch_.+"}}', time.time() - 300, time.time()
+                    f'{{site="{site}", __name__=~"gridwatch_.+"}}', c.now() - 300, c.now()
                 )
                 names[site] = {s["__name__"] for s in found}
             # vmagent forwards the exporter's series; the recording rules' (a:b) only Prometheus.
@@ -259,15 +259,15 @@ async def test_three_sites_outage_and_dashboards(
 
         # 2. The central store goes away for a while and comes back: nothing lost, nothing twice.
         await asyncio.sleep(5)
-        before = time.time() - 3
+        before = c.now() - 3
         await c.stop_storage()
-        stopped = time.time()
+        stopped = c.now()
         await asyncio.sleep(OUTAGE_S)
         pending = await _agent_pending(session, agent)
         await c.start_storage()
-        restarted = time.time()
+        restarted = c.now()
         await asyncio.sleep(5)
-        after = time.time()
+        after = c.now()
         window = (before, after)
 
         async def caught_up() -> dict[str, tuple[int, int, int, int]] | None:
@@ -340,7 +340,7 @@ async def _run(
     step_s = range_s // STEPS
     rate = f"{max(step_s + SCRAPE_S, 4 * SCRAPE_S)}s"
     expr = substitute(query.expr, values, range_s=range_s, step_s=step_s, rate=rate)
-    end = time.time()
+    end = c.now()
     if query.instant:
         data = await c.get("query", query=expr, time=str(end))
     else:

@@ -1,5 +1,7 @@
-"""Every HomeWizard device fixture through the exporter against the device simulator, field by
-field, over API v1 and v2 (kWh meters, Energy Socket, Watermeter, Plug-In Battery)."""
+"""HomeWizard devices (kWh meters, Energy Socket, Watermeter, Plug-In Battery) through the
+exporter against the device simulator: the synthetic model of every product, a product type that
+does not match the config, a kWh meter's battery group, the demo's devices. Every fixture field by
+field through `gridwatch run` is test_homewizard_devices_run.py, which shares the tables here."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from gridwatch.demo import builtin_config
 from gridwatch.sim.homewizard.demo import demo_part
 from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
 from gridwatch.sim.homewizard.device_format import PRODUCTS
-from tests.helpers import PROJECT_FIXTURES, Samples, load_json, shared_fixture_files, value
+from tests.helpers import PROJECT_FIXTURES, Samples, shared_fixture_files, value
 from tests.integration.conftest import Running
 
 pytestmark = pytest.mark.integration
@@ -129,37 +131,6 @@ async def first_reading(gw: Running) -> Samples:
     return await gw.wait_for("first device reading", lambda s: info(s) is not None)
 
 
-@pytest.mark.parametrize("path", OWN + SHARED, ids=lambda p: p.name)
-async def test_every_field_of_the_fixture_is_exported(
-    path: Path, start_device: StartDevice
-) -> None:
-    api, product = api_and_product(path)
-    payload = load_json(path)
-    _sim, gw = await start_device(
-        DeviceOptions(product_type=product, fixture=payload, fixture_api=api), api
-    )
-    s = await first_reading(gw)
-    labels = info(s)
-    assert labels is not None
-    assert labels["product_type"] == product and labels["api"] == api
-
-    checked = 0
-    for field, raw in payload.items():
-        if raw is None or any(part in field for part in IGNORED):
-            continue
-        if field == "active_power_l1_w" and "active_power_l2_w" not in payload:
-            # a 1-phase device repeats its total as l1: the total is exported, not a phase
-            assert value(s, f"{P}_phase_power_watts", device="dev", phase="l1") is None
-            continue
-        want = expected(field, float(raw), api)
-        assert want is not None, f"{path.name}: field {field!r} has no series"
-        name, labels, number = want
-        got = value(s, name, device="dev", **labels)
-        assert got == pytest.approx(number), f"{path.name}: {field} → {name}{labels}"
-        checked += 1
-    assert checked >= 1
-
-
 async def test_product_type_mismatch_is_a_clear_failure(start_device: StartDevice) -> None:
     _sim, gw = await start_device(
         DeviceOptions(product_type="HWE-SKT"), "v1", product_type="HWE-KWH3"
@@ -214,9 +185,10 @@ async def test_demo_shows_a_kwh_meter_and_a_socket(clock: Clock) -> None:
 
         def both(s: Samples) -> bool:
             found = {dict(labels).get("device") for name, labels in s if name == f"{P}_info"}
-            return {"ev", "heater"} <= found
+            home = value(s, "gridwatch_hw_batteries_count", device="home") is not None
+            return {"ev", "heater"} <= found and home
 
-        s = await gw.wait_for("the kWh meter and the socket", both)
+        s = await gw.wait_for("the kWh meter, the socket and the P1's batteries", both)
         assert value(s, f"{P}_phase_power_watts", device="ev", phase="l1") is not None
         assert value(s, f"{P}_switch_on", device="heater") == 1
         assert value(s, "gridwatch_hw_batteries_count", device="ev") == 1

@@ -1,5 +1,6 @@
 """Issue 19's two P1 faults through the exporter and the simulator: gas sent only in v1's
-``total_gas_m3`` (with and without ``external``), and v2 timestamps in the repeated autumn hour."""
+``total_gas_m3`` (with and without ``external``), and v2 timestamps (the measurement's and the
+monthly peak's) in the repeated autumn hour."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.integration.conftest import Running, v1_meter, v2_meter
 pytestmark = pytest.mark.integration
 GAS = "gridwatch_p1_external_volume_cubic_meters_total"
 STAMP = "gridwatch_p1_measurement_timestamp_seconds"
+PEAK_STAMP = "gridwatch_p1_monthly_power_peak_timestamp_seconds"
 
 
 @pytest.fixture
@@ -84,9 +86,11 @@ async def test_v2_timestamp_in_the_repeated_hour(
     stack: list[HomeWizardSimulator | Exporter], arrival: str, expected: str
 ) -> None:
     clock = advancing_from(parse_instant(arrival))
-    gw = await run(stack, clock, "v2_3phase_measurement.json", "v2")
+    # The monthly peak is stamped 02:20:03 too: the repeated hour's latest past 02:20:03.
+    gw = await run(stack, clock, "v2_peak_in_repeated_hour.json", "v2")
     s = await gw.wait_for("v2 timestamp", lambda s: value(s, STAMP, meter="home") is not None)
     stamp = value(s, STAMP, meter="home")
     assert stamp is not None
     # Within the few seconds the test ran; an hour off is the fault this catches.
     assert 0 <= stamp - parse_instant(expected) < 60
+    assert value(s, PEAK_STAMP, meter="home") == parse_instant(expected)

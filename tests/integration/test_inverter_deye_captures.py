@@ -10,9 +10,8 @@ exposition must carry the values the sidecar states (converted to gridwatch's un
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,10 +30,9 @@ from tests.helpers import (
     SHARED_FIXTURES,
     Samples,
     load_json,
-    parse_exposition,
     value,
 )
-from tests.integration.test_cli import fetch, free_port, gridwatch
+from tests.integration.inverter_harness import gridwatch_run
 
 pytestmark = pytest.mark.integration
 FOLDER = SHARED_FIXTURES / "inverter-deye"
@@ -101,13 +99,9 @@ def _words(capture: dict[str, Any]) -> dict[int, int]:
 
 def _cut_map(words: dict[int, int], tmp: Path, name: str) -> Path:
     """The shipped three-phase map with only the registers the capture holds."""
-    data = yaml.safe_load((MODELS / "deye_sg0xlp3.yaml").read_text(encoding="utf-8"))
     regmap = load_file(MODELS / "deye_sg0xlp3.yaml")
     keep = {r.name for r in regmap.registers if all(a in words for a in r.addresses)}
-    data["registers"] = [r for r in data["registers"] if r["name"] in keep]
-    path = tmp / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
+    return cut_shipped("deye_sg0xlp3", keep, tmp / f"{name}.yaml")
 
 
 def _expected(capture: dict[str, Any]) -> list[tuple[str, dict[str, str], float]]:
@@ -157,36 +151,49 @@ CAPTURES = sorted(p for p in FOLDER.glob("deye_sg0*.json")) if FOLDER.is_dir() e
 
 async def run_gridwatch(tmp_path: Path, entries: list[dict[str, Any]]) -> Samples:
     """`gridwatch run` with these inverters until all are up; its exposition then."""
-    port = free_port()
-    config = tmp_path / "gridwatch.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": port},
-                "inverters": entries,
-            }
-        )
-    )
-    proc = await gridwatch("run", "-c", str(config))
-    text = ""
-    try:
+    seen: Samples = {}
+    async with gridwatch_run(tmp_path, entries) as metrics:
 
         async def all_up() -> bool:
-            nonlocal text
-            text = await fetch(f"http://127.0.0.1:{port}/metrics") or ""
-            s = parse_exposition(text) if text else {}
+            nonlocal seen
+            seen = await metrics()
             return all(
-                value(s, "gridwatch_source_up", source="inverter", device=e["name"]) == 1
+                value(seen, "gridwatch_source_up", source="inverter", device=e["name"]) == 1
                 for e in entries
             )
 
         await wait_until(all_up, what="every inverter up")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-    assert "Traceback" not in stderr.decode()
-    return parse_exposition(text)
+    return seen
+
+
+def cut_shipped(model: str, keep: set[str], path: Path, **keys: object) -> Path:
+    """The shipped map with only ``keep``, every register on every poll and no device-type
+    expectation (a capture holds neither the device type nor always a fast register)."""
+    data = yaml.safe_load((MODELS / f"{model}.yaml").read_text(encoding="utf-8"))
+    data.pop("expect", None)
+    data["registers"] = [
+        {k: v for k, v in r.items() if k != "slow"} for r in data["registers"] if r["name"] in keep
+    ]
+    path.write_text(yaml.safe_dump({**data, **keys}), encoding="utf-8")
+    return path
+
+
+async def replayed_through_gridwatch_run(
+    tmp_path: Path, name: str, model_file: Path, serial: int, replay: dict[bytes, bytes]
+) -> Samples:
+    """`gridwatch run` against a logger answering only the captured frames (others: 02)."""
+    device = RecordedDevice(load_file(model_file), {})
+    async with SolarmanLoggerSimulator(device, logger_serial=serial, replay=replay) as sim:
+        entry = {
+            "name": name,
+            "transport": "solarman",
+            "host": "127.0.0.1",
+            "port": sim.port,
+            "logger_serial": serial,
+            "model_file": str(model_file),
+            "interval": "0.5s",
+        }
+        return await run_gridwatch(tmp_path, [entry])
 
 
 @pytest.mark.skipif(not CAPTURES, reason="../shared/fixtures/inverter-deye not present")
@@ -223,28 +230,66 @@ async def test_own_single_phase_fixture_with_a_doubled_crc_through_gridwatch_run
     request = v5_frames(bytes.fromhex(fixture["request_hex"]))[0]
     rtu_request = request.payload[15:]
     regmap = load_shipped(fixture["model"])
-    data = yaml.safe_load((MODELS / f"{fixture['model']}.yaml").read_text(encoding="utf-8"))
     start = int.from_bytes(rtu_request[2:4])
     block = set(range(start, start + int.from_bytes(rtu_request[4:6])))
     keep = {r.name for r in regmap.registers if set(r.addresses) <= block}
-    data["registers"] = [r for r in data["registers"] if r["name"] in keep]
-    model_file = tmp_path / "cut.yaml"
-    model_file.write_text(yaml.safe_dump(data), encoding="utf-8")
-    device = RecordedDevice(load_file(model_file), {})  # everything not replayed: exception 02
+    model_file = cut_shipped(fixture["model"], keep, tmp_path / "cut.yaml")
     replay = {rtu_request: bytes.fromhex(fixture["response_hex"])}
-    serial = fixture["logger_serial"]
-    async with SolarmanLoggerSimulator(device, logger_serial=serial, replay=replay) as sim:
-        entry = {
-            "name": "own",
-            "transport": "solarman",
-            "host": "127.0.0.1",
-            "port": sim.port,
-            "logger_serial": serial,
-            "model_file": str(model_file),
-            "interval": "0.5s",
-        }
-        samples = await run_gridwatch(tmp_path, [entry])
+    samples = await replayed_through_gridwatch_run(
+        tmp_path, "own", model_file, fixture["logger_serial"], replay
+    )
     for key, want in fixture["stated"].items():
         name, _, rest = key.partition("{")
         labels = dict(p.split("=") for p in rest.rstrip("}").split(",")) if rest else {}
         assert value(samples, INV + name, inverter="own", **labels) == pytest.approx(want), key
+
+
+FRAMES = FOLDER / "deye_solarman-v5_frames_from_issues_decoded.json"
+# Settings the frames' notes state (deye-controller#2, a three-phase LV unit), by their name.
+STATED_SETTINGS = {
+    "Battery Shutdown Voltage": "battery_shutdown_voltage",
+    "Battery Restart Voltage": "battery_restart_voltage",
+    "Battery Low Voltage": "battery_low_voltage",
+    "Battery Grid Charging Start Voltage": "grid_charge_start_voltage",
+}
+
+
+def _stated_setting(note: str) -> tuple[str, float] | None:
+    found = re.search(r"\((?:P3 map: )?([A-Za-z ]+?) ([\d.]+) V\)", note)
+    if found is None or found[1] not in STATED_SETTINGS:
+        return None
+    return STATED_SETTINGS[found[1]], float(found[2])
+
+
+@pytest.mark.skipif(not FRAMES.is_file(), reason="../shared/fixtures/inverter-deye not present")
+async def test_real_settings_frames_decode_to_their_notes_through_gridwatch_run(
+    tmp_path: Path,
+) -> None:
+    """The deye-controller#2 request/response pairs, replayed frame for frame: the map reads one
+    register a request, as that client did, so each request equals a captured one."""
+    entries = load_json(FRAMES)
+    sent = {
+        (e["seq_bytes"].split()[0], e["logger_serial"]): e
+        for e in entries
+        if e.get("direction") == "sent"
+    }
+    replay: dict[bytes, bytes] = {}
+    expected: dict[str, float] = {}
+    serial = None
+    for reply in entries:
+        stated = _stated_setting(reply.get("note", ""))
+        if reply.get("direction") != "recd" or stated is None:
+            continue
+        request = sent[(reply["seq_bytes"].split()[0], reply["logger_serial"])]
+        replay[bytes.fromhex(request["modbus_rtu"])] = bytes.fromhex(reply["hex"])
+        expected[stated[0]] = stated[1]
+        serial = reply["logger_serial"]
+    assert len(expected) == 4 and serial is not None
+    # One register a request, like the captured client: each request equals a captured one.
+    model_file = cut_shipped(
+        "deye_sg0xlp3", set(expected), tmp_path / "settings.yaml", max_registers=1
+    )
+    samples = await replayed_through_gridwatch_run(tmp_path, "frames", model_file, serial, replay)
+    for setting, want in expected.items():
+        got = value(samples, INV + "setting", inverter="frames", setting=setting)
+        assert got == pytest.approx(want), setting

@@ -75,11 +75,13 @@ async def test_gridwatch_demo_with_inverter_pi30() -> None:
         await wait_until(two_strings, what="PV string 2 of the simulated PI30 MAX", timeout=30)
 
 
-async def test_gridwatch_demo_with_a_deye_behind_its_stick() -> None:
+@pytest.mark.parametrize("family", ["deye-3p", "deye-3p-hv"])
+async def test_gridwatch_demo_with_a_deye_behind_its_stick(family: str) -> None:
     port = free_port()
-    args = ("--no-prometheus", "--port", str(port), "--inverter", "deye-3p")
+    args = ("--no-prometheus", "--port", str(port), "--inverter", family)
     async with running_demo(*args) as out:
         assert "behind a Solarman V5 logger" in out
+        volts: list[float | None] = [None]
 
         async def per_phase() -> bool:
             text = await fetch(f"http://127.0.0.1:{port}/metrics")
@@ -87,6 +89,12 @@ async def test_gridwatch_demo_with_a_deye_behind_its_stick() -> None:
                 return False
             s = parse_exposition(text)
             key = {"inverter": "smg", "phase": "l3"}
+            volts[0] = value(s, "gridwatch_inverter_battery_voltage_volts", inverter="smg")
             return value(s, "gridwatch_inverter_output_phase_power_watts", **key) is not None
 
         await wait_until(per_phase, what="per-phase output of the simulated Deye", timeout=30)
+        assert volts[0] is not None
+        # An HV pack reads some 400 V, an LV one some 50 V: each map's scale, end to end.
+        assert (volts[0] > 300) == (family == "deye-3p-hv"), volts[0]
+        if family == "deye-3p-hv":
+            assert "deye_sg01hp3" in out

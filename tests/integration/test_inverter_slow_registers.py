@@ -1,14 +1,18 @@
 """The gentler poll: registers the map marks ``slow`` (settings, faults, serial number) are read
 every ``slow_interval``; the block that decides grid state and output on every poll. Against the
-pymodbus server, counting the requests it answers; the source's clock is a test clock."""
+pymodbus server (SMG) and the Solarman V5 logger simulator (Deye), counting the requests the
+source sends; the source's clock is a test clock."""
 
 from __future__ import annotations
 
 import pytest
 
 from gridwatch.config import parse_config
-from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.device import InverterDevice, Scenario
+from gridwatch.sim.inverter.deye import MODELS as DEYE_MODELS
+from gridwatch.sim.inverter.deye import deye_device
 from gridwatch.sim.inverter.modbus import ModbusInverterServer
+from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
 from gridwatch.sources.inverter import INVERTERS
 from gridwatch.sources.inverter.regmap import MapError, load_shipped, shipped_models
 from gridwatch.sources.inverter.source import InverterSource
@@ -16,15 +20,27 @@ from gridwatch.sources.inverter.source import InverterSource
 pytestmark = pytest.mark.integration
 
 
-# The Deye maps read everything in two to four requests a poll and mark nothing slow yet.
-GENTLE = [m for m in shipped_models() if not m.startswith("deye_")]
+# What grid state, the outage runtime and the live page read: never slow, on any map.
+FAST_ROLES = {
+    "mains_voltage",
+    "mains_frequency",
+    "grid_connected",
+    "output_power",
+    "battery_power",
+    "battery_soc",
+}
 
 
-@pytest.mark.parametrize("model", GENTLE)
+@pytest.mark.parametrize("model", shipped_models())
 def test_every_shipped_map_reads_grid_and_output_fast(model: str) -> None:
     regmap = load_shipped(model)
-    fast = {r.name for r in regmap.registers if not r.slow}
-    assert {"mains_voltage", "mains_frequency", "operating_mode"} <= fast
+    fast = {r.metric for r in regmap.registers if not r.slow}
+    slow = {r.metric for r in regmap.registers if r.slow}
+    assert {"mains_voltage", "mains_frequency"} <= fast
+    assert not FAST_ROLES & slow, f"{model}: {FAST_ROLES & slow} read only now and then"
+    if "grid_connected" not in fast:
+        # Without a grid relay register, the operating mode says mains or battery.
+        assert "operating_mode" in fast
     assert regmap.slow_ranges, "a map with nothing slow polls as hard as before"
     assert len(regmap.fast_ranges) < len(regmap.ranges)
 
@@ -72,3 +88,49 @@ async def test_slow_ranges_are_read_once_per_slow_interval() -> None:
     assert per_poll == [every] + [fast] * 29 + [every] + [fast]
     assert priorities[0] == "sbu" and priorities[29] == "sbu"  # the change waits for the slow read
     assert priorities[30] == "uti"
+
+
+# A slow register of each Deye map, its simulated value and what the user changes it to.
+SLOW_PROBE = {
+    "deye-1p": ("operating_mode", 2, 3),  # normal → alarm
+    "deye-3p": ("grid_charge_start_soc", 30, 45),
+    "deye-3p-hv": ("grid_charge_start_soc", 30, 45),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEYE_MODELS))
+async def test_a_deye_behind_its_logger_reads_slow_registers_once_a_minute(kind: str) -> None:
+    """Over the Solarman stick, where every request costs a Wi-Fi round trip."""
+    now = [1_000.0]
+    device = deye_device(kind, Scenario(start=now[0]), clock=lambda: now[0])
+    regmap = device.regmap
+    async with SolarmanLoggerSimulator(device) as logger:
+        config = parse_config(
+            {"inverters": [{"name": "deye", "transport": "solarman", "host": "127.0.0.1",
+                            "port": logger.port, "logger_serial": logger.logger_serial,
+                            "model": regmap.model, "interval": "2s", "slow_interval": "60s",
+                            "retries": 0}]}
+        )  # fmt: skip
+        source = InverterSource(INVERTERS.of(config)[0], clock=lambda: now[0])
+        try:
+            name, was, changed = SLOW_PROBE[kind]
+            per_poll, slow, grid = [], [], []
+            for step in range(32):  # 62 s of 2 s polls
+                now[0] = 1_000.0 + 2 * step
+                if step == 5:
+                    device.overrides[name] = changed  # the user changes a setting
+                    device.grid_override = False  # and the grid goes: seen on the next poll
+                before = logger.requests
+                reading = await source.poll()
+                per_poll.append(logger.requests - before)
+                slow.append(next(d.value for d in reading.values if d.spec.name == name))
+                grid.append(reading.number("grid_connected"))
+                assert reading.serial_number == "2306241234"  # cached between slow reads
+        finally:
+            await source.transport.close()
+    fast, every = len(regmap.fast_ranges), len(regmap.ranges)
+    assert fast < every
+    assert per_poll == [every] + [fast] * 29 + [every] + [fast]
+    assert grid[4] == 1 and grid[5] == 0  # the relay is on the fast path
+    assert slow[5] == was and slow[29] == was  # the change waits for the slow read
+    assert slow[30] == changed

@@ -8,6 +8,7 @@ usable reply comes mark the source down with their reason, and it recovers when 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,6 +52,12 @@ def inv(s: Samples, name: str, **labels: str) -> float | None:
     return value(s, f"gridwatch_inverter_{name}", inverter="smg", **labels)
 
 
+ALL_DEYES = pytest.mark.parametrize(
+    "logger", ["deye-1p", "deye-3p", "deye-3p-hv"], indirect=True
+)  # the quirks below are the stick's: the LP units stand for all
+
+
+@ALL_DEYES
 async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     logger: SolarmanLoggerSimulator, start: Start
 ) -> None:
@@ -65,7 +72,7 @@ async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     assert inv(s, "grid_connected") == 1
     assert inv(s, "energy_joules_total", flow="pv") is not None
     assert inv(s, "output_power_watts") is not None  # the total: no phase label
-    three_phase = logger.device.regmap.model == "deye_sg0xlp3"
+    three_phase = logger.device.regmap.model in {"deye_sg0xlp3", "deye_sg01hp3"}
     for phase in ("l1", "l2", "l3"):
         got = inv(s, "mains_phase_voltage_volts", phase=phase)
         assert (got is not None) == three_phase
@@ -77,6 +84,7 @@ async def test_reads_a_deye_through_the_logger_in_the_common_vocabulary(
     assert logger.connections == 1  # one connection reused across polls
 
 
+@ALL_DEYES
 async def test_grid_loss_and_return_from_a_deye(
     logger: SolarmanLoggerSimulator, start: Start
 ) -> None:
@@ -113,17 +121,25 @@ async def test_quirks_of_a_working_logger_are_read_through(
     ],
 )
 async def test_no_usable_reply_marks_the_source_down_and_it_recovers(
-    logger: SolarmanLoggerSimulator, start: Start, quirk: str, reason: str
+    logger: SolarmanLoggerSimulator,
+    start: Start,
+    quirk: str,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING)
     gw = await start(**solarman(logger))
     await gw.wait_for("first reading", lambda s: soc(s) is not None)
     setattr(logger, quirk, True)
-    s = await gw.wait_for(f"{reason} errors", lambda s: errors(s, reason) >= 1)
+    s = await gw.wait_for(f"{reason} errors", lambda s: errors(s, reason) >= 2)
     assert up(s) == 0
     s = await gw.wait_for("stale values gone", lambda s: soc(s) is None)
     assert value(s, "gridwatch_grid_up") is None  # unknown, never a stale "up"
     setattr(logger, quirk, False)
     await gw.wait_for("recovery", lambda s: up(s) == 1 and soc(s) is not None)
+    # Every failed poll is counted; the log says it once, with the reason, and once it is back.
+    downs = [r.getMessage() for r in caplog.records if "is down" in r.getMessage()]
+    assert len(downs) == 1 and reason in downs[0], downs
 
 
 async def test_modbus_exception_through_the_logger(

@@ -105,11 +105,20 @@ def test_every_probe_names_its_targets() -> None:
     assert all(p.kinds for p in PROBES)
 
 
-async def test_scan_finds_a_deye_behind_its_solarman_stick() -> None:
+@pytest.mark.parametrize(
+    ("kind", "model", "what"),
+    [
+        ("deye-3p", "deye_sg0xlp3", "LV three-phase"),
+        ("deye-3p-hv", "deye_sg01hp3", "HV three-phase"),
+    ],
+)
+async def test_scan_finds_a_deye_behind_its_solarman_stick(
+    kind: str, model: str, what: str
+) -> None:
     from gridwatch.sim.inverter.deye import deye_device
     from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
 
-    sim = SolarmanLoggerSimulator(deye_device("deye-3p"))
+    sim = SolarmanLoggerSimulator(deye_device(kind))
     await sim.start()
     try:
         target = f"127.0.0.1:{sim.port}"
@@ -117,6 +126,6 @@ async def test_scan_finds_a_deye_behind_its_solarman_stick() -> None:
     finally:
         await sim.stop()
     assert code == 0, out
-    assert "deye" in out and "three-phase" in out
+    assert "deye" in out and what in out  # from the device-type register (5 LV, 6 HV)
     assert "transport: solarman" in out and f"logger_serial: {sim.logger_serial}" in out
-    assert "model: deye_sg0xlp3" in out
+    assert f"model: {model}" in out

@@ -117,6 +117,12 @@ def test_duplicate_meter_names_and_bad_levels() -> None:
         parse_config(meter(imbalance_warning_amperes=10, imbalance_critical_amperes=5))
 
 
+def test_p1_battery_group_needs_api_v2() -> None:
+    with pytest.raises(ConfigError, match="batteries: true needs API v2"):
+        parse_config(meter(api="v1", batteries=True))
+    assert parse_config(meter(api="v2", token="t", batteries=True)).meters[0].batteries
+
+
 def test_empty_file_is_a_valid_empty_config(tmp_path: Path) -> None:
     path = tmp_path / "empty.yml"
     path.write_text("")

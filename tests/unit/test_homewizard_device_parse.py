@@ -60,3 +60,19 @@ def test_battery_group_permissions_refine_zero_mode() -> None:
     assert group.mode == "zero_charge_only" and group.permissions == ("charge_allowed",)
     with pytest.raises(PayloadError, match="power_w"):
         parse_batteries({"mode": "zero", "power_w": "a lot"})
+
+
+def test_a_battery_mode_newer_than_the_library_still_shows() -> None:
+    numbers = {"power_w": 0, "target_power_w": 0, "max_consumption_w": 0, "max_production_w": 0}
+    # The library's model maps a mode it does not know to None; the firmware's word is kept.
+    assert parse_batteries({"mode": "self_consumption", **numbers}).mode == "self_consumption"
+    with pytest.raises(PayloadError, match="mode"):
+        parse_batteries({"mode": 3, **numbers})
+
+
+def test_charge_to_full_is_read_beside_the_library_model() -> None:
+    numbers = {"power_w": 0, "target_power_w": 0, "max_consumption_w": 0, "max_production_w": 0}
+    assert parse_batteries({"mode": "zero", "charge_to_full": True, **numbers}).charge_to_full
+    assert parse_batteries({"mode": "zero", **numbers}).charge_to_full is None
+    with pytest.raises(PayloadError, match="charge_to_full"):
+        parse_batteries({"mode": "zero", "charge_to_full": "yes", **numbers})

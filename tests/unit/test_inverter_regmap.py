@@ -22,10 +22,10 @@ from gridwatch.sources.inverter.regmap import (
     shipped_models,
 )
 
-MODELS = ["deye_sg0xlp1", "deye_sg0xlp3", "smg_ii", "smg_ii_11k", "smx_ii"]
+MODELS = ["deye_sg01hp3", "deye_sg0xlp1", "deye_sg0xlp3", "smg_ii", "smg_ii_11k", "smx_ii"]
 
 
-def test_shipped_models_are_the_five_maps() -> None:
+def test_shipped_models_are_the_six_maps() -> None:
     assert list(shipped_models()) == MODELS
 
 

@@ -367,3 +367,10 @@ def test_lvivoblenergo_text_never_crashes(words: list[str]) -> None:
     for entry in parsed[2].values():
         assert entry.state in (DayStatus.PUBLISHED, DayStatus.NO_OUTAGES)
         assert all(w.end > w.start for w in entry.windows)
+
+
+@pytest.mark.parametrize("as_of", ["станом на 10:00 31.02.2025", "станом на 25:61 01.12.2025"])
+def test_lvivoblenergo_impossible_as_of_time_is_a_format_error(as_of: str) -> None:
+    text = f"Графік погодинних відключень на 01.12.2025\n{as_of}\nГрупа 1.1. Електроенергія є."
+    with pytest.raises(ScheduleFormatError, match="is not a time"):
+        lvivoblenergo.parse_text(text)

@@ -12,6 +12,14 @@ import yaml
 from gridwatch.config import ConfigError, parse_config
 from gridwatch.receiver.app import receiver_settings
 
+HEATER_PLUG = {
+    "name": "heater",
+    "backend": "local",
+    "device_id": "bf0123456789abcdefgh",
+    "address": "192.168.1.50",
+    "local_key": "Kq7pZ2mW9xR4vT6y",
+}
+
 
 def receiver(tmp_path: Path, **settings: Any) -> Any:
     return parse_config({"receiver": settings}, "gridwatch.yml", tmp_path).receiver
@@ -46,6 +54,14 @@ def test_token_file_is_relative_to_the_config_and_stripped(tmp_path: Path) -> No
         ({"retry_initial": "1m", "retry_max": "10s"}, "receiver", "retry_max"),
         ({"retry_max_age": "0s"}, "receiver.retry_max_age", "positive"),
         ({"listen": "0.0.0.0"}, "receiver.listen", "unknown key"),
+        (
+            {
+                "tuya": {"plugs": [HEATER_PLUG]},
+                "homewizard": {"sockets": [{"name": "heater", "host": "127.0.0.1"}]},
+            },
+            "receiver",
+            "both a Tuya plug and an Energy Socket: heater",
+        ),
     ],
 )
 def test_invalid_settings_name_the_key(

@@ -69,6 +69,10 @@ class ReceiverConfig(Strict):
         if self.retry_max < self.retry_initial:
             raise ValueError("retry_max must be ≥ retry_initial")
         sockets = {s.name: s.all_groups for s in self.homewizard.sockets} if self.homewizard else {}
+        tuya = {p.name for p in self.tuya.plugs} if self.tuya else set()
+        if both := sorted(tuya & sockets.keys()):
+            # A switch is found by its name: one name must mean one switch.
+            raise ValueError(f"names of both a Tuya plug and an Energy Socket: {', '.join(both)}")
         # rules may name only configured groups/plugs, of either backend
         validate_rules(self.tuya, self.actions, sockets)
         return self

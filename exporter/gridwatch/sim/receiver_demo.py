@@ -1,9 +1,12 @@
-"""The receiver in `gridwatch demo`: tuyamock plugs, a fake Telegram Bot API and its chat window.
+"""The receiver in `gridwatch demo`: tuyamock plugs, the simulated HomeWizard Energy Sockets, a
+fake Telegram Bot API and its chat window.
 
-Runs after the exporter (the bot reads the exporter's JSON API). Without a ``receiver:`` section
-the demo makes one: three heavy plugs switched off on GridDown and back on, staggered, when it
-resolves, and a chat in Ukrainian. With a section of the user's, its plug names, groups, action
-rules, language and first chat id are kept and only the peers are simulated.
+Runs after the exporter (the bot reads the exporter's JSON API) and after the areas' demo parts
+(the Energy Sockets it switches are the simulated devices the exporter reads). Without a
+``receiver:`` section the demo makes one: the heavy plugs and every Energy Socket switched off on
+GridDown and back on, staggered, when it resolves, and a chat in Ukrainian. With a section of the
+user's, its plug and socket names, groups, action rules, language and first chat id are kept and
+only the peers are simulated.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.sim.telegram.bot_api import FakeBotApi
 from gridwatch.sim.telegram.chat import ChatWindow
 from gridwatch.sim.tuya.local import TuyaLocalSim
+from gridwatch.sources.homewizard import DEVICES
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,40 @@ def write_token_file(workdir: Path) -> Path:
     return token_file
 
 
-def _plugs_wanted(config: Config) -> list[tuple[str, str, list[str]]]:
-    """(name, protocol version, groups) of the plugs to simulate."""
+def _plugs_wanted(config: Config, taken: set[str]) -> list[tuple[str, str, list[str]]]:
+    """(name, protocol version, groups) of the plugs to simulate; ``taken`` names are sockets."""
     tuya = config.receiver.tuya if config.receiver else None
     if tuya is None:
-        return [(name, version, ["heavy"]) for name, version in DEMO_PLUGS]
+        return [(name, version, ["heavy"]) for name, version in DEMO_PLUGS if name not in taken]
     return [(plug.name, getattr(plug, "version", "3.4"), plug.all_groups) for plug in tuya.plugs]
+
+
+def _sockets_wanted(config: Config) -> list[dict[str, Any]]:
+    """The receiver's Energy Sockets, pointed at the demo's simulated ones (by name).
+
+    ``config`` is the demo's, after the HomeWizard part replaced every device by a simulator.
+    Without a ``receiver.homewizard`` section of the user's, every simulated socket is one, in
+    the ``heavy`` group, unless a Tuya plug of the user's already has its name.
+    """
+    simulated = {
+        d.name: {"host": d.host, "http_port": d.http_port}
+        for d in DEVICES.of(config)
+        if d.product_type == "HWE-SKT"
+    }
+    user = config.receiver.homewizard if config.receiver else None
+    if user is not None:
+        return [
+            {**socket.model_dump(exclude_defaults=True), **simulated[socket.name]}
+            for socket in user.sockets
+            if socket.name in simulated
+        ]
+    tuya = config.receiver.tuya if config.receiver else None
+    plugs = {p.name for p in tuya.plugs} if tuya else set()
+    return [
+        {"name": name, **where, "group": "heavy"}
+        for name, where in simulated.items()
+        if name not in plugs
+    ]
 
 
 def _section(
@@ -56,6 +88,7 @@ def _section(
     *,
     api: FakeBotApi,
     plugs: TuyaLocalSim | None,
+    sockets: list[dict[str, Any]],
     token_file: Path,
     urls: dict[str, str],
 ) -> dict[str, Any]:
@@ -76,6 +109,9 @@ def _section(
     }
     if plugs is not None:
         section["tuya"] = {"plugs": plugs.configs(), "stagger": "3s"}
+    if sockets:
+        section["homewizard"] = {"sockets": sockets, "stagger": "3s"}
+    if plugs is not None or sockets:
         if user is not None and user.actions:
             section["actions"] = [rule.model_dump(exclude_defaults=True) for rule in user.actions]
         else:
@@ -97,8 +133,9 @@ async def start_demo_receiver(
     stack.push_async_callback(api.close)
 
     logging.getLogger("tuyamock").setLevel(logging.WARNING)  # a line per connection otherwise
+    sockets = _sockets_wanted(config)
     sim = TuyaLocalSim()
-    for name, version, groups in _plugs_wanted(config):
+    for name, version, groups in _plugs_wanted(config, {s["name"] for s in sockets}):
         sim.add(name, version=version, on=True, groups=groups)
     plugs: TuyaLocalSim | None = sim
     try:
@@ -115,7 +152,9 @@ async def start_demo_receiver(
         "alertmanager_url": alertmanager_url,
         "exporter_url": exporter_url,
     }
-    section = _section(config, api=api, plugs=plugs, token_file=token_file, urls=urls)
+    section = _section(
+        config, api=api, plugs=plugs, sockets=sockets, token_file=token_file, urls=urls
+    )
     settings = ReceiverConfig.model_validate(section)
     update: dict[str, Any] = {"receiver": settings}
     if config.automation is not None:  # the scheduled loads read this demo's exporter
@@ -137,4 +176,7 @@ async def start_demo_receiver(
         lines.append(f"  tuya plugs   {names} (tuyamock, local protocol 3.3–3.5 on 127.0.0.1)")
     else:
         lines.append("  tuya plugs   skipped: pip install --no-deps tuyamock==0.0.6")
+    if sockets:
+        names = ", ".join(s["name"] for s in sockets)
+        lines.append(f"  sockets      {names} (simulated HomeWizard Energy Sockets, API v1)")
     return DemoReceiver(f"{receiver.url}/alertmanager", token_file, lines)

@@ -9,28 +9,15 @@ GET and PUT with the real rules), ``/api/measurement``, ``/api/system``, ``/api/
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import ipaddress
 import json
-import shutil
-import ssl
-import tempfile
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from gridwatch import children
 from gridwatch.core.clock import Clock, system_clock
-from gridwatch.sim.homewizard.certs import (
-    CertAuthority,
-    device_identifier,
-    generate_ca,
-    server_ssl_context,
-)
+from gridwatch.sim.homewizard.certs import CertAuthority
 from gridwatch.sim.homewizard.device_format import (
     PRODUCTS,
     power_of,
@@ -38,15 +25,13 @@ from gridwatch.sim.homewizard.device_format import (
     v1_to_v2,
     v2_to_v1,
 )
-from gridwatch.sim.homewizard.users import UserStore, new_token, v2_error
-from gridwatch.sim.service import LoopbackService
+from gridwatch.sim.homewizard.peer import BATTERIES, HomeWizardPeer, run_standalone
+from gridwatch.sim.homewizard.users import v2_error
 
 __all__ = ["DeviceOptions", "DeviceSimulator", "main"]
 
 API_V2_VERSION = "2.2.0"
-_BATTERIES = {"mode": "zero", "permissions": ["charge_allowed", "discharge_allowed"],
-              "battery_count": 1, "power_w": -404, "target_power_w": -400,
-              "max_consumption_w": 800, "max_production_w": 800}  # fmt: skip
+_METERS = ("HWE-KWH1", "HWE-KWH3", "SDM230-wifi", "SDM630-wifi")  # serve /api/batteries on v2
 
 
 @dataclass
@@ -58,7 +43,7 @@ class DeviceOptions:
     https_port: int = 0
     fixture: dict[str, Any] | None = None  # a v1 data or v2 measurement payload to serve
     fixture_api: str = "v1"  # which API the fixture's names belong to
-    batteries: dict[str, Any] | None = field(default_factory=lambda: dict(_BATTERIES))
+    batteries: dict[str, Any] | None = field(default_factory=lambda: dict(BATTERIES))
     token: str | None = None
     button_window: float = 30.0
 
@@ -67,7 +52,7 @@ def _v1_error(status: int, error_id: int, description: str) -> web.Response:
     return web.json_response({"error": {"id": error_id, "description": description}}, status=status)
 
 
-class DeviceSimulator(LoopbackService):
+class DeviceSimulator(HomeWizardPeer):
     def __init__(
         self,
         options: DeviceOptions | None = None,
@@ -78,62 +63,29 @@ class DeviceSimulator(LoopbackService):
         self.options = opts = options or DeviceOptions()
         if opts.product_type not in PRODUCTS:
             raise ValueError(f"unknown product type {opts.product_type!r}")
-        if not ipaddress.ip_address(opts.host).is_loopback:
-            raise ValueError(f"the simulator only binds loopback addresses, not {opts.host!r}")
         self.product_name, cert_type, self.has_v1, self.has_v2 = PRODUCTS[opts.product_type]
+        super().__init__(
+            host=opts.host,
+            http_port=opts.http_port,
+            https_port=opts.https_port,
+            serial=opts.serial,
+            cert_type=cert_type,
+            token=opts.token,
+            button_window=opts.button_window,
+            ca=ca,
+            batteries=opts.batteries if opts.product_type in _METERS else None,
+        )
         self._clock = clock
-        self.host, self.http_port, self.https_port = opts.host, opts.http_port, opts.https_port
-        self.identifier = device_identifier(opts.serial, cert_type)
-        self._ca = ca or generate_ca("gridwatch simulator CA")
-        self._dir = Path(tempfile.mkdtemp(prefix=children.temp_prefix("sim")))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
-        self.ca_file = self._ca.write(self._dir / "ca.pem")
-        self._ssl = server_ssl_context(self._ca.issue_device(opts.serial, cert_type), self._dir)
-        self._users = UserStore(opts.token or new_token(), opts.button_window)
         self.power_on = True
         self.switch_lock = False
         self.brightness = 255
         self.switches: list[bool] = []  # every power_on a client PUT, in order
         self._energy = 1234.5
         self._last_t: float | None = None
-        self._runners: list[web.AppRunner] = []
-
-    @property
-    def http_url(self) -> str:
-        return f"http://{self.host}:{self.http_port}"
-
-    @property
-    def https_url(self) -> str:
-        return f"https://{self.host}:{self.https_port}"
-
-    @property
-    def token(self) -> str:
-        return self._users.preset_token
 
     @property
     def serial(self) -> str:
         return self.options.serial
-
-    async def start(self) -> None:
-        if self._runners:
-            return
-        self._dir.mkdir(exist_ok=True)
-        self._ca.write(self.ca_file)
-        try:
-            self.http_port = await self._serve(self._http_app(), self.http_port, None)
-            self.https_port = await self._serve(self._https_app(), self.https_port, self._ssl)
-        except BaseException:
-            await self.stop()
-            raise
-
-    async def stop(self) -> None:
-        for runner in self._runners:
-            await runner.cleanup()
-        self._runners.clear()
-
-    async def close(self) -> None:
-        await self.stop()
-        shutil.rmtree(self._dir, ignore_errors=True)
 
     # -- model ------------------------------------------------------------------------------------
 
@@ -203,14 +155,6 @@ class DeviceSimulator(LoopbackService):
 
     # -- HTTP -------------------------------------------------------------------------------------
 
-    async def _serve(self, app: web.Application, port: int, tls: ssl.SSLContext | None) -> int:
-        runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        self._runners.append(runner)
-        await web.TCPSite(runner, self.host, port, ssl_context=tls).start()
-        bound: int = runner.addresses[0][1]
-        return bound
-
     def _http_app(self) -> web.Application:
         app = web.Application()
         routes = [web.get("/api", self._v1_device), web.post("/sim/button", self._button)]
@@ -243,14 +187,10 @@ class DeviceSimulator(LoopbackService):
         if self.has_v2:
             routes += [web.get("/api/measurement", self._v2_measurement),
                        web.get("/api/system", self._v2_system)]  # fmt: skip
-            if self.options.product_type in ("HWE-KWH1", "HWE-KWH3") and self.options.batteries:
-                routes.append(web.get("/api/batteries", self._v2_batteries))
+            if self.options.product_type in _METERS:
+                routes += self._batteries_routes()
         app.add_routes(routes)
         return app
-
-    async def _button(self, _request: web.Request) -> web.Response:
-        self._users.press_button()
-        return web.json_response({"button_window_s": self.options.button_window})
 
     async def _v1_device(self, _request: web.Request) -> web.Response:
         return web.json_response(self._device("v1"))
@@ -279,9 +219,6 @@ class DeviceSimulator(LoopbackService):
         return web.json_response({"wifi_ssid": "gridwatch-sim", "wifi_rssi_db": -61,
                                   "cloud_enabled": False, "uptime_s": 3600})  # fmt: skip
 
-    async def _v2_batteries(self, _request: web.Request) -> web.Response:
-        return web.json_response(self.options.batteries)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a simulated HomeWizard device on loopback.")
@@ -298,18 +235,15 @@ def main(argv: list[str] | None = None) -> int:
         fixture=fixture,
         fixture_api="v2" if fixture and "power_w" in fixture else "v1",
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(options))
-    return 0
+    return run_standalone(lambda: DeviceSimulator(options), _banner)
 
 
-async def _serve_forever(options: DeviceOptions) -> None:
-    async with DeviceSimulator(options) as sim:
-        print(f"HomeWizard {sim.product_name} simulator ({sim.identifier})")
-        print(f"  API v1: {sim.http_url}/api/v1/data   API v2: {sim.https_url}/api/measurement")
-        print(f"  token:  {sim.token}   CA file: {sim.ca_file}")
-        print("Ctrl-C to stop.", flush=True)
-        await asyncio.Event().wait()
+def _banner(sim: DeviceSimulator) -> list[str]:
+    return [
+        f"HomeWizard {sim.product_name} simulator ({sim.identifier})",
+        f"  API v1: {sim.http_url}/api/v1/data   API v2: {sim.https_url}/api/measurement",
+        f"  token:  {sim.token}   CA file: {sim.ca_file}",
+    ]
 
 
 if __name__ == "__main__":

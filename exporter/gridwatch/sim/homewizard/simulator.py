@@ -12,14 +12,9 @@ import asyncio
 import contextlib
 import copy
 import datetime as dt
-import ipaddress
 import json
 import logging
-import shutil
-import ssl
-import tempfile
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,19 +23,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gridwatch import children
 from gridwatch.core.clock import Clock, system_clock
-from gridwatch.sim.homewizard.certs import (
-    CertAuthority,
-    device_identifier,
-    generate_ca,
-    server_ssl_context,
-)
+from gridwatch.sim.homewizard.certs import CertAuthority
 from gridwatch.sim.homewizard.household import Household
 from gridwatch.sim.homewizard.p1_format import dsmr_telegram, load_fixture, v2_to_v1
-from gridwatch.sim.homewizard.users import UserStore, new_token, v2_error
+from gridwatch.sim.homewizard.peer import HomeWizardPeer, run_standalone
+from gridwatch.sim.homewizard.users import v2_error
 from gridwatch.sim.homewizard.ws import WebSocketHub
-from gridwatch.sim.service import LoopbackService
 
 __all__ = ["HomeWizardSimulator", "SimulatorOptions", "main"]
 
@@ -67,13 +56,15 @@ class SimulatorOptions:
     timezone: str = "Europe/Stockholm"
     ws_auth_timeout: float = 40.0  # the device drops unauthenticated sockets after this long
     pv_peak_w: float = 6000.0  # the synthetic household's solar panels (0 = a house without)
+    # GET /api/batteries (v2): the Plug-In Battery group the meter controls; None = 404.
+    batteries: dict[str, Any] | None = None
 
 
 def _v1_error(status: int, error_id: int, description: str) -> web.Response:
     return web.json_response({"error": {"id": error_id, "description": description}}, status=status)
 
 
-class HomeWizardSimulator(LoopbackService):
+class HomeWizardSimulator(HomeWizardPeer):
     """A HomeWizard P1 dongle on loopback. Use as ``async with HomeWizardSimulator() as sim``."""
 
     def __init__(
@@ -84,20 +75,19 @@ class HomeWizardSimulator(LoopbackService):
         clock: Clock = system_clock,
     ) -> None:
         self.options = opts = options or SimulatorOptions()
+        super().__init__(
+            host=opts.host,
+            http_port=opts.http_port,
+            https_port=opts.https_port,
+            serial=opts.serial,
+            cert_type="p1dongle",
+            token=opts.token,
+            button_window=opts.button_window,
+            ca=ca,
+            batteries=opts.batteries,
+        )
         self._clock = clock
-        if not ipaddress.ip_address(opts.host).is_loopback:  # a known token: never on a LAN
-            raise ValueError(f"the simulator only binds loopback addresses, not {opts.host!r}")
-        self.host = opts.host
-        self.http_port = opts.http_port
-        self.https_port = opts.https_port
-        self.identifier = device_identifier(opts.serial)
         self._tz = ZoneInfo(opts.timezone)
-        self._ca = ca or generate_ca("gridwatch simulator CA")
-        self._dir = Path(tempfile.mkdtemp(prefix=children.temp_prefix("sim")))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
-        self.ca_file = self._ca.write(self._dir / "ca.pem")
-        self._ssl = server_ssl_context(self._ca.issue_device(opts.serial), self._dir)
-        self._users = UserStore(opts.token or new_token(), opts.button_window)
         self._broken: str | None = None
         self._v1_enabled = opts.v1_enabled
         self._cloud_enabled = False
@@ -113,64 +103,26 @@ class HomeWizardSimulator(LoopbackService):
         self._hub = WebSocketHub(
             self, api_version=API_V2_VERSION, auth_timeout=opts.ws_auth_timeout
         )
-        self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task[None] | None = None
 
     # -- public interface -------------------------------------------------------------------------
-
-    @property
-    def http_url(self) -> str:
-        return f"http://{self.host}:{self.http_port}"
-
-    @property
-    def https_url(self) -> str:
-        return f"https://{self.host}:{self.https_port}"
-
-    @property
-    def token(self) -> str:
-        """The pre-paired token; valid for the simulator's whole life."""
-        return self._users.preset_token
 
     @property
     def measurements_pushed(self) -> int:
         """Measurement messages sent over WebSockets so far (garbage frames do not count)."""
         return self._hub.measurements_pushed
 
-    async def start(self) -> None:
-        """Bind both ports (the same ones again after a ``stop``) and start pushing."""
-        if self._runners:
-            return
-        self._dir.mkdir(exist_ok=True)
-        self._ca.write(self.ca_file)  # in case close() removed it
-        try:
-            self.http_port = await self._serve(self._http_app(), self.http_port, None)
-            self.https_port = await self._serve(self._https_app(), self.https_port, self._ssl)
-        except BaseException:
-            await self.stop()
-            raise
+    async def _started(self) -> None:
         self._snapshot()
         self._ticker = asyncio.create_task(self._tick_loop(), name="homewizard-sim-ticker")
 
-    async def stop(self) -> None:
-        """Close the listeners and every open WebSocket; state (tokens, counters) survives."""
+    async def _stopping(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
         await self._hub.close_all()  # clients must see the disconnect, not a silent socket
-        for runner in self._runners:
-            await runner.cleanup()
-        self._runners.clear()
-
-    async def close(self) -> None:
-        """Stop and remove the temporary directory holding the CA file and device key."""
-        await self.stop()
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-    def press_button(self) -> None:
-        """Open the user-creation window, as a short press on the dongle does."""
-        self._users.press_button()
 
     def set_broken(self, mode: str | None) -> None:
         if mode not in (None, "garbage", "http500"):
@@ -258,18 +210,9 @@ class HomeWizardSimulator(LoopbackService):
 
     # -- HTTP plumbing ----------------------------------------------------------------------------
 
-    async def _serve(self, app: web.Application, port: int, tls: ssl.SSLContext | None) -> int:
-        runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        self._runners.append(runner)
-        site = web.TCPSite(runner, self.host, port, ssl_context=tls)
-        await site.start()
-        bound: int = runner.addresses[0][1]
-        return bound
-
     def _sim_routes(self) -> list[web.RouteDef]:
         return [
-            web.post("/sim/button", self._sim_button),
+            web.post("/sim/button", self._button),
             web.get("/sim/state", self._sim_state),
         ]
 
@@ -324,6 +267,7 @@ class HomeWizardSimulator(LoopbackService):
                 web.post("/api/user", self._users.create),
                 web.delete("/api/user", self._users.delete),
                 web.get("/api/ws", self._hub.handle),
+                *self._batteries_routes(),
                 *self._sim_routes(),
             ]
         )
@@ -346,10 +290,6 @@ class HomeWizardSimulator(LoopbackService):
 
     async def _telegram(self, _request: web.Request) -> web.Response:
         return web.Response(text=dsmr_telegram(self._current()[0], self._tz))
-
-    async def _sim_button(self, _request: web.Request) -> web.Response:
-        self.press_button()
-        return web.json_response({"button_window_s": self.options.button_window})
 
     async def _sim_state(self, _request: web.Request) -> web.Response:
         return web.json_response(
@@ -416,21 +356,18 @@ def main(argv: list[str] | None = None) -> int:
         fixture=args.fixture,
         seed=args.seed,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(options))
-    return 0
+    return run_standalone(lambda: HomeWizardSimulator(options), _banner)
 
 
-async def _serve_forever(options: SimulatorOptions) -> None:
-    async with HomeWizardSimulator(options) as sim:
-        print(f"HomeWizard P1 simulator ({sim.identifier})")
-        print(f"  API v1:   {sim.http_url}/api/v1/data")
-        print(f"  API v2:   {sim.https_url}/api/measurement   (WebSocket {sim.https_url}/api/ws)")
-        print(f"  token:    {sim.token}")
-        print(f"  CA file:  {sim.ca_file}")
-        print(f"  pair:     curl -X POST {sim.http_url}/sim/button   (then POST /api/user)")
-        print("Ctrl-C to stop.", flush=True)
-        await asyncio.Event().wait()
+def _banner(sim: HomeWizardSimulator) -> list[str]:
+    return [
+        f"HomeWizard P1 simulator ({sim.identifier})",
+        f"  API v1:   {sim.http_url}/api/v1/data",
+        f"  API v2:   {sim.https_url}/api/measurement   (WebSocket {sim.https_url}/api/ws)",
+        f"  token:    {sim.token}",
+        f"  CA file:  {sim.ca_file}",
+        f"  pair:     curl -X POST {sim.http_url}/sim/button   (then POST /api/user)",
+    ]
 
 
 if __name__ == "__main__":

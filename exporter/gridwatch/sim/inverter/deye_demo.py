@@ -14,7 +14,7 @@ from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.inverter.demo import OUTAGE
 from gridwatch.sim.inverter.device import Scenario
-from gridwatch.sim.inverter.deye import MODELS, deye_device
+from gridwatch.sim.inverter.deye import MODELS, deye_device, hv_scenario
 from gridwatch.sim.inverter.solarman import SolarmanLoggerSimulator
 from gridwatch.sources.inverter import INVERTERS
 
@@ -22,6 +22,7 @@ DemoPart = Callable[[Config, contextlib.AsyncExitStack, Clock], Awaitable[tuple[
 DEMO_CHOICES = {
     "deye-1p": "Deye/Sunsynk single-phase hybrid (SG0xLP1) behind a Solarman V5 stick",
     "deye-3p": "Deye/Sunsynk three-phase hybrid (SG04LP3) behind a Solarman V5 stick",
+    "deye-3p-hv": "Deye three-phase hybrid with an HV battery (SG01HP3) behind a Solarman V5 stick",
 }
 LOGGER_SERIAL = 2799835885
 
@@ -36,7 +37,12 @@ async def demo_part(
 ) -> tuple[Config, list[str]]:
     inverters, lines = [], []
     for offset, inverter in enumerate(INVERTERS.of(config)):
-        device = deye_device(kind, Scenario(start=clock(), outages=[OUTAGE]), clock=clock)
+        scenario = (
+            hv_scenario(clock(), [OUTAGE])
+            if kind == "deye-3p-hv"
+            else Scenario(start=clock(), outages=[OUTAGE])
+        )
+        device = deye_device(kind, scenario, clock=clock)
         logger = SolarmanLoggerSimulator(device, logger_serial=LOGGER_SERIAL + index + offset)
         await logger.start()
         stack.push_async_callback(logger.stop)
@@ -62,7 +68,7 @@ async def demo_part(
 
 
 def demo_part_for(kind: str) -> DemoPart:
-    """The demo part for ``deye-1p`` or ``deye-3p`` (KeyError for another choice)."""
+    """The demo part for one of ``DEMO_CHOICES`` (KeyError for another choice)."""
     if kind not in DEMO_CHOICES:
         raise KeyError(kind)
 

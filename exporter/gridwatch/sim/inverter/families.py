@@ -14,4 +14,5 @@ DEMO_FAMILIES: dict[str, dict[str, Any]] = {
     # Deye/Sunsynk hybrids, simulated behind a Solarman V5 logger stick (sim/inverter/deye_demo.py)
     "deye-1p": {"protocol": "modbus", "model": "deye_sg0xlp1"},
     "deye-3p": {"protocol": "modbus", "model": "deye_sg0xlp3"},
+    "deye-3p-hv": {"protocol": "modbus", "model": "deye_sg01hp3"},
 }

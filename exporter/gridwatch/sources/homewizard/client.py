@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 from homewizard_energy.const import MODEL_TO_ID
 
+from gridwatch import __version__
+from gridwatch.sources.homewizard.config import HomeWizardConnection
 from gridwatch.sources.homewizard.errors import http_status_error, translated_errors
 from gridwatch.sources.homewizard.parse import PayloadError, parse_device_info
 from gridwatch.sources.homewizard.reading import DeviceInfo
@@ -130,3 +134,24 @@ class HomeWizardClient:
                 heartbeat=heartbeat,
                 max_msg_size=MAX_BODY,
             )
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    conn: HomeWizardConnection, *, device_type: str | None = P1_DEVICE_TYPE
+) -> AsyncIterator[HomeWizardClient]:
+    """A client for one configured device, over v2 when it has a token, with its own session."""
+    timeout = aiohttp.ClientTimeout(total=conn.timeout)
+    headers = {"User-Agent": f"gridwatch/{__version__}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        yield HomeWizardClient(
+            session,
+            conn.host,
+            api="v2" if conn.uses_v2 else "v1",
+            token=conn.resolved_token(),
+            serial=conn.serial,
+            ca_file=conn.ca_file,
+            http_port=conn.http_port,
+            https_port=conn.https_port,
+            device_type=device_type,
+        )

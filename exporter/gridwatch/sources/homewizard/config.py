@@ -99,6 +99,14 @@ class HomeWizardMeter(HomeWizardConnection, MeterLimits):
 
     type: Literal["homewizard"] = "homewizard"
     push: bool = True
+    # The Plug-In Battery group the meter controls (GET /api/batteries, API v2 only).
+    batteries: bool = False
+
+    @model_validator(mode="after")
+    def _batteries_need_v2(self) -> HomeWizardMeter:
+        if self.batteries and not self.uses_v2:
+            raise ValueError("batteries: true needs API v2 (a token from pair-homewizard)")
+        return self
 
 
 # dsmr-parser's telegram specifications, by the name the config uses (docs/homewizard.md).

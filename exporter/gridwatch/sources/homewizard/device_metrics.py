@@ -18,20 +18,17 @@ from prometheus_client.core import (
     GaugeMetricFamily,
     InfoMetricFamily,
     Metric,
-    StateSetMetricFamily,
 )
 
 from gridwatch.core.families.common import non_empty
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
 from gridwatch.sources.homewizard.config import HomeWizardDevice
-from gridwatch.sources.homewizard.device_reading import BatteryGroup, DeviceReading
+from gridwatch.sources.homewizard.device_reading import DeviceReading
 from gridwatch.sources.homewizard.device_source import DEVICE_KIND
 
 JOULES_PER_KWH = 3.6e6
 SRC = "from the HomeWizard device"
-BATTERY_MODES = ("zero", "to_full", "standby", "predictive", "zero_charge_only",
-                 "zero_discharge_only")  # fmt: skip
 
 
 def _g(name: str, doc: str, *extra: str) -> GaugeMetricFamily:
@@ -110,22 +107,6 @@ class _Families:
             f"{p}_switch_locked", f"1 when the Energy Socket is locked on (switch_lock) {SRC}."
         )
         self.wifi = _g(f"{p}_wifi_strength_ratio", f"Wi-Fi signal strength {SRC}.")
-        b = "gridwatch_hw_batteries"
-        self.bat_mode = StateSetMetricFamily(
-            f"{b}_mode",
-            "Plug-In Battery group mode, as the P1 or kWh meter reports it.",
-            labels=["device"],
-        )
-        self.bat_allowed = _g(
-            f"{b}_permitted", "1 when the battery group may do this (charge, discharge).", "action"
-        )
-        self.bat_count = _g(f"{b}_count", "Plug-In Batteries in the group the meter controls.")
-        self.bat_power = _g(f"{b}_power_watts", "Battery group power now, as the meter reports.")
-        self.bat_target = _g(f"{b}_target_power_watts", "Battery group target power (meter).")
-        self.bat_max_in = _g(f"{b}_max_consumption_watts", "Battery group's maximum charge power.")
-        self.bat_max_out = _g(
-            f"{b}_max_production_watts", "Battery group's maximum discharge power."
-        )
 
     def all(self) -> list[Metric]:
         return list(vars(self).values())
@@ -172,23 +153,3 @@ class _Families:
             component, _, rest = key.partition("_current")
             phase = rest.strip("_").removesuffix("a").strip("_")
             self.currents.add_metric([name, component, phase], amps)
-        if r.batteries is not None:
-            self.add_batteries(name, r.batteries)
-
-    def add_batteries(self, name: str, b: BatteryGroup) -> None:
-        if b.mode is not None:
-            modes = {mode: mode == b.mode for mode in BATTERY_MODES}
-            modes.setdefault(b.mode, True)  # a mode newer than this list still shows
-            self.bat_mode.add_metric([name], modes)
-        if b.permissions is not None:
-            for action in ("charge", "discharge"):
-                self.bat_allowed.add_metric([name, action], f"{action}_allowed" in b.permissions)
-        for family, value in (
-            (self.bat_count, b.battery_count),
-            (self.bat_power, b.power_w),
-            (self.bat_target, b.target_power_w),
-            (self.bat_max_in, b.max_consumption_w),
-            (self.bat_max_out, b.max_production_w),
-        ):
-            if value is not None:
-                family.add_metric([name], float(value))

@@ -167,13 +167,22 @@ def parse_batteries(payload: object) -> BatteryGroup:
         raise PayloadError(f"batteries: expected a JSON object, got {type(payload).__name__}")
     for key in ("power_w", "target_power_w", "max_consumption_w", "max_production_w"):
         _number(payload.get(key), key)
+    mode = payload.get("mode")
+    if mode is not None and not isinstance(mode, str):
+        raise PayloadError(f"field 'mode' should be a string, got {type(mode).__name__}")
+    # API 2.3.0's charge_to_full is not in the library's model: read from the payload.
+    to_full = payload.get("charge_to_full")
+    if to_full is not None and not isinstance(to_full, bool):
+        raise PayloadError("field 'charge_to_full' should be true or false")
     group = _model(Batteries, payload)
     count = _number(group.battery_count, "battery_count")
     return BatteryGroup(
-        mode=group.mode.value if group.mode is not None else None,
+        # The library drops a mode it does not know (None); a newer firmware's mode still shows.
+        mode=group.mode.value if group.mode is not None else mode,
         permissions=(
             tuple(p.value for p in group.permissions) if group.permissions is not None else None
         ),
+        charge_to_full=to_full,
         battery_count=int(count) if count is not None else None,
         power_w=group.power_w,
         target_power_w=group.target_power_w,

@@ -34,11 +34,20 @@ class BatteryGroup:
 
     mode: str | None = None  # zero, to_full, standby, predictive, zero_charge_only, …
     permissions: tuple[str, ...] | None = None  # charge_allowed, discharge_allowed
+    charge_to_full: bool | None = None  # API 2.3.0: charge to 100 % once, then the mode again
     battery_count: int | None = None
     power_w: float | None = None
     target_power_w: float | None = None
     max_consumption_w: float | None = None
     max_production_w: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatteriesReading:
+    """A P1 meter's ``GET /api/batteries`` on its own (a kWh meter's rides on its DeviceReading)."""
+
+    received_at: float
+    group: BatteryGroup
 
 
 @dataclass(frozen=True, slots=True)

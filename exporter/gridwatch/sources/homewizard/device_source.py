@@ -8,12 +8,9 @@ and a kWh meter's battery group (v2) ``/api/batteries``.
 
 from __future__ import annotations
 
-import aiohttp
-
-from gridwatch import __version__
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
-from gridwatch.sources.homewizard.client import HomeWizardClient
+from gridwatch.sources.homewizard.client import HomeWizardClient, connected
 from gridwatch.sources.homewizard.config import HomeWizardDevice
 from gridwatch.sources.homewizard.device_parse import kind_of, parse_device_measurement
 from gridwatch.sources.homewizard.device_reading import DeviceReading
@@ -31,24 +28,10 @@ class HomeWizardDeviceSource:
         self.staleness = device.staleness
         self.api = "v2" if device.uses_v2 else "v1"
         self.device: DeviceInfo | None = None
-        self._token = device.resolved_token()
 
     async def run(self, ctx: SourceContext) -> None:
-        cfg = self.device_config
-        timeout = aiohttp.ClientTimeout(total=cfg.timeout)
-        headers = {"User-Agent": f"gridwatch/{__version__}"}
-        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
-            client = HomeWizardClient(
-                session,
-                cfg.host,
-                api=self.api,
-                token=self._token,
-                serial=cfg.serial,
-                ca_file=cfg.ca_file,
-                http_port=cfg.http_port,
-                https_port=cfg.https_port,
-                device_type=None,  # learned from GET /api with the product type
-            )
+        # The certificate's <type> is learned from GET /api with the product type.
+        async with connected(self.device_config, device_type=None) as client:
 
             async def poll() -> DeviceReading:
                 try:
@@ -57,6 +40,7 @@ class HomeWizardDeviceSource:
                     self.device = None  # ask again after a failure: the device may differ
                     raise
 
+            cfg = self.device_config
             await poll_forever(ctx, self.key, poll, cfg.interval, cfg.timeout)
 
     def _product(self, info: DeviceInfo) -> str:

@@ -13,7 +13,11 @@ from pathlib import Path
 import aiohttp
 
 from gridwatch import __version__
+from gridwatch.core.source import SourceError
+from gridwatch.sources.homewizard.client import HomeWizardClient
+from gridwatch.sources.homewizard.device_reading import KIND_OF_PRODUCT
 from gridwatch.sources.homewizard.errors import error_code, translated_errors
+from gridwatch.sources.homewizard.parse import PayloadError
 from gridwatch.sources.homewizard.tls import client_context
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_/\\# ]{1,40}$")
@@ -70,6 +74,38 @@ async def request_token(
             if asyncio.get_running_loop().time() + retry_every > deadline:
                 raise PairingError(f"the button was not pressed within {wait:.0f} s")
             await asyncio.sleep(retry_every)
+
+
+async def product_type(host: str, token: str, *, ca_file: Path | None, port: int) -> str | None:
+    """The paired device's ``product_type`` from ``GET /api`` (None when it does not say)."""
+    timeout = aiohttp.ClientTimeout(total=10)
+    headers = {"User-Agent": f"gridwatch/{__version__}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        # No serial yet: the chain is checked, the name is learned from this very answer.
+        client = HomeWizardClient(
+            session, host, api="v2", token=token, ca_file=ca_file, https_port=port, device_type=None
+        )
+        try:
+            return (await client.device_info()).product_type
+        except (SourceError, PayloadError):
+            return None
+
+
+def config_hint(product: str | None, host: str, token_file: Path) -> list[str]:
+    """Where the paired device goes in the config, by its product type."""
+    where = f"    host: {host}\n    token_file: {token_file}"
+    if product == "HWE-P1":
+        return ["Add to your config under meters:", f"  - name: home\n{where}"]
+    if product in KIND_OF_PRODUCT:
+        name = KIND_OF_PRODUCT[product].removesuffix("_meter")
+        return [
+            f"This is a {product}. Add to your config under homewizard_devices:",
+            f"  - name: {name}\n{where}\n    product_type: {product}",
+        ]
+    if product is None:
+        return ["The device did not say what it is: a P1 meter goes under meters:, the other "
+                "HomeWizard devices under homewizard_devices: (docs/homewizard.md)."]  # fmt: skip
+    return [f"{product} is not a device gridwatch reads (docs/homewizard.md lists them)."]
 
 
 def _token(text: str) -> str | None:

@@ -7,13 +7,10 @@ import logging
 import random
 from zoneinfo import ZoneInfo
 
-import aiohttp
-
-from gridwatch import __version__
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
 from gridwatch.sources.homewizard import push
-from gridwatch.sources.homewizard.client import HomeWizardClient
+from gridwatch.sources.homewizard.client import HomeWizardClient, connected
 from gridwatch.sources.homewizard.config import HomeWizardMeter
 from gridwatch.sources.homewizard.parse import PayloadError, parse_measurement
 from gridwatch.sources.homewizard.reading import DeviceInfo, P1Reading
@@ -48,23 +45,10 @@ class HomeWizardSource:
         return self.api == "v2" and self.meter.push and bool(self._token)
 
     async def run(self, ctx: SourceContext) -> None:
-        timeout = aiohttp.ClientTimeout(total=self.meter.timeout)
-        headers = {"User-Agent": f"gridwatch/{__version__}"}
-        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
-            client = HomeWizardClient(
-                session,
-                self.meter.host,
-                api=self.api,
-                token=self._token,
-                serial=self.meter.serial,
-                ca_file=self.meter.ca_file,
-                http_port=self.meter.http_port,
-                https_port=self.meter.https_port,
-            )
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self._poll_loop(ctx, client))
-                if self.uses_push:
-                    tasks.create_task(self._push_loop(ctx, client))
+        async with connected(self.meter) as client, asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._poll_loop(ctx, client))
+            if self.uses_push:
+                tasks.create_task(self._push_loop(ctx, client))
 
     async def _poll_loop(self, ctx: SourceContext, client: HomeWizardClient) -> None:
         async def poll() -> P1Reading:

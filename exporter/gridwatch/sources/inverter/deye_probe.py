@@ -27,7 +27,7 @@ DEVICE_TYPES = {
     0x0300: ("deye_sg0xlp1", "Deye/Sunsynk single-phase hybrid"),
     5: ("deye_sg0xlp3", "Deye/Sunsynk LV three-phase hybrid"),
     0x0500: ("deye_sg0xlp3", "Deye/Sunsynk LV three-phase hybrid"),
-    6: ("deye_sg0xlp3", "Deye HV three-phase hybrid (battery and power scales differ: check)"),
+    6: ("deye_sg01hp3", "Deye HV three-phase hybrid (SG01HP3)"),
 }
 
 

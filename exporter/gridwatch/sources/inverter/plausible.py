@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwatch.sources.inverter.regmap import Decoded
+from gridwatch.sources.inverter.regmap import Decoded, MapSpec
 
 
 def looks_like_nonsense(decoded: tuple[Decoded, ...]) -> str | None:
@@ -28,4 +28,13 @@ def looks_like_nonsense(decoded: tuple[Decoded, ...]) -> str | None:
     ]
     if len(bad) >= 2 or (bad and zeros >= 0.9 * len(numbers)):
         return f"{zeros} of {len(numbers)} values read as 0; implausible: " + ", ".join(bad)
+    return None
+
+
+def unexpected_unit(spec: MapSpec, decoded: tuple[Decoded, ...]) -> Decoded | None:
+    """The register whose raw value says the unit is not one the map is for (``expect:``)."""
+    for d in decoded:
+        allowed = spec.expect.get(d.spec.name)
+        if allowed is not None and d.raw not in allowed:
+            return d
     return None

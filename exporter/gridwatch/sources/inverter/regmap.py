@@ -175,6 +175,10 @@ class MapSpec(Strict):
     word_order: Literal["high_first", "low_first"] = "high_first"
     max_registers: int = Field(default=125, ge=1, le=125)
     max_gap: int = Field(default=10, ge=0, le=124)
+    # Enum register → the raw values of the units this map is for (Deye: the device-type register
+    # tells an LV from an HV three-phase unit, whose scales differ tenfold). Another value makes
+    # the poll fail as bad_model instead of exporting numbers off by a factor.
+    expect: dict[str, list[int]] = Field(default_factory=dict)
     registers: list[RegisterSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -200,6 +204,10 @@ class MapSpec(Strict):
                 raise ValueError(f"register {reg.name!r} runs past address 65535")
             if reg.width > self.max_registers:
                 raise ValueError(f"register {reg.name!r} is wider than max_registers")
+        enums = {r.name for r in self.registers if r.effective_kind == "enum"}
+        for name in self.expect:
+            if name not in enums:
+                raise ValueError(f"expect: {name!r} is not an enum register of this map")
         if all(reg.slow for reg in self.registers):
             raise ValueError("every register is slow: grid state needs some read on every poll")
         return self
@@ -371,6 +379,18 @@ def related_models(model: str, family: str) -> list[str]:
             and _parse(entry.read_text(encoding="utf-8"), entry.name).family == family
         ):
             found.append(name)
+    return sorted(found)
+
+
+def models_expecting(family: str, register: str, raw: int) -> list[str]:
+    """Shipped maps of ``family`` that expect ``raw`` in ``register`` (see MapSpec.expect)."""
+    folder = resources.files(MODELS_PACKAGE).joinpath("models")
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            spec = _parse(entry.read_text(encoding="utf-8"), entry.name)
+            if spec.family == family and raw in spec.expect.get(register, []):
+                found.append(entry.name.removesuffix(".yaml"))
     return sorted(found)
 
 

@@ -9,7 +9,7 @@ from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.config import InverterConfig
 from gridwatch.sources.inverter.eybond import EybondTransport
 from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
-from gridwatch.sources.inverter.plausible import looks_like_nonsense
+from gridwatch.sources.inverter.plausible import looks_like_nonsense, unexpected_unit
 from gridwatch.sources.inverter.polled import KIND, PolledInverter, PollObserver, eybond_settings
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import (
@@ -17,6 +17,7 @@ from gridwatch.sources.inverter.regmap import (
     RegisterMap,
     load_file,
     load_shipped,
+    models_expecting,
     related_models,
     shipped_models,
 )
@@ -149,6 +150,14 @@ class InverterSource(PolledInverter):
                 rng.end - 1,
             )
         decoded = self.regmap.decode_available(words)
+        if (odd := unexpected_unit(self.regmap.spec, decoded)) is not None:
+            fits = models_expecting(self.regmap.spec.family, odd.spec.name, odd.raw)
+            use = f"use model: {' or '.join(fits)}" if fits else "use model_file with your own map"
+            raise SourceError(
+                "bad_model",
+                f"the inverter reports {odd.spec.name} {odd.raw} ({odd.state}), which register "
+                f"map {self.regmap.model!r} is not for (its scales would be wrong); {use}",
+            )
         if (why := looks_like_nonsense(decoded)) is not None:
             others = related_models(self.regmap.model, self.regmap.spec.family) or [
                 m for m in shipped_models() if m != self.regmap.model

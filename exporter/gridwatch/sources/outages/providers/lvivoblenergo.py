@@ -69,7 +69,12 @@ def parse_text(
     as_of = None
     if as_of_match is not None:
         hh, mm, ad, am, ay = (int(g) for g in as_of_match.groups())
-        as_of = datetime(ay, am, ad, hh, mm, tzinfo=tz).timestamp()
+        try:
+            as_of = datetime(ay, am, ad, hh, mm, tzinfo=tz).timestamp()
+        except ValueError:
+            raise ScheduleFormatError(
+                f"'as of' time {as_of_match.group(0)!r} is not a time"
+            ) from None
     groups: dict[str, DaySchedule] = {}
     for line in lines:
         match = _GROUP.match(line)
