@@ -91,6 +91,13 @@ def decode(
     return out
 
 
+def one(f: Field, parts: Sequence[str], command: str) -> list[Decoded]:
+    """A reply that is exactly one field (an energy total): more or fewer fail it."""
+    if len(parts) != 1:
+        raise SourceError("payload", f"reply to {command} has {len(parts)} fields, expected 1")
+    return decode((f,), parts, command)
+
+
 def _value(f: Field, text: str, command: str) -> Decoded:
     spec = f.spec
     if f.syntax == "text":

@@ -23,6 +23,7 @@ from gridwatch.sources.inverter.protocols.fields import (
     decode,
     enum,
     field,
+    one,
     setting,
 )
 from gridwatch.sources.inverter.protocols.pi18 import (
@@ -202,7 +203,7 @@ def settings(text: str) -> list[Decoded]:
 
 
 def total_energy(text: str) -> list[Decoded]:
-    return decode((ET,), fields_of(text, "ET")[:1], "ET")
+    return one(ET, fields_of(text, "ET"), "ET")
 
 
 def protocol_id(text: str) -> str:

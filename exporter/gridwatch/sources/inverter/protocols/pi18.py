@@ -15,6 +15,7 @@ from gridwatch.sources.inverter.protocols.fields import (
     derived,
     enum,
     field,
+    one,
     setting,
 )
 from gridwatch.sources.inverter.regmap import Decoded
@@ -134,10 +135,7 @@ def settings(text: str) -> list[Decoded]:
 
 
 def total_energy(text: str) -> list[Decoded]:
-    parts = fields_of(text, "ET")
-    if len(parts) != 1:
-        raise SourceError("payload", f"ET reply is not one number: {text[:20]!r}")
-    return decode((ET,), parts, "ET")
+    return one(ET, fields_of(text, "ET"), "ET")
 
 
 def protocol_id(text: str) -> str:

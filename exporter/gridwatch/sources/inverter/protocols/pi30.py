@@ -16,6 +16,7 @@ from gridwatch.sources.inverter.protocols.fields import (
     decode,
     derived,
     field,
+    one,
     setting,
 )
 from gridwatch.sources.inverter.regmap import Decoded
@@ -229,10 +230,7 @@ def settings(text: str) -> list[Decoded]:
 
 
 def total_energy(text: str) -> list[Decoded]:
-    parts = fields_of(text, "QET")
-    if len(parts) != 1:
-        raise SourceError("payload", f"QET reply is not one number: {text[:20]!r}")
-    return decode((QET,), parts, "QET")
+    return one(QET, fields_of(text, "QET"), "QET")
 
 
 def protocol_id(text: str) -> str:
