@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from gridwatch.sim.inverter.voltronic import VoltronicDevice
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "inverter-pi30"
 OWN = Path(__file__).resolve().parent / "fixtures" / "inverter-pi30"
 
@@ -42,3 +44,22 @@ def mppsolar_vectors() -> list[dict[str, object]]:
         shared("pi30_mppsolar_test_responses_decoded.json").read_text(encoding="utf-8")
     )
     return data
+
+
+class UnitLink:
+    """The simulated Voltronic unit answering each request frame directly (no line between)."""
+
+    def __init__(self, device: VoltronicDevice) -> None:
+        self.device = device
+        self.requests = 0
+
+    async def exchange(self, request: bytes, command: str) -> bytes:
+        self.requests += 1
+        reply = self.device.answer(request)
+        assert reply is not None
+        return reply
+
+    async def close(self) -> None: ...
+
+    def describe(self) -> str:
+        return "unit"

@@ -238,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="find which protocol an inverter speaks (read-only queries) and print its config",
     )
     inv.add_argument(
-        "target", help="/dev/ttyUSB0, /dev/hidraw0, host:port, or the dongle's address (--dongle)"
+        "target",
+        help="/dev/ttyUSB0, /dev/hidraw0, host:port (a Modbus gateway, Solarman stick or RS232 "
+        "bridge), or the dongle's address (--dongle)",
     )
     inv.add_argument("--dongle", action="store_true", help="target is an Eybond/SmartESS dongle")
     inv.add_argument("--listen-port", type=int, default=8899, help="dongle connects back here")

@@ -3,18 +3,15 @@ process, against simulators on pseudo-terminals serving exactly the captured rep
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
 
 import pytest
 
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
 from gridwatch.sim.inverter.voltronic import VoltronicDevice
-from gridwatch.sim.polling import wait_until
 from gridwatch.sources.inverter.protocols import pi18
-from tests.helpers import Samples, parse_exposition, value
-from tests.integration.test_cli import fetch, free_port, gridwatch
+from tests.helpers import Samples, value
+from tests.integration.inverter_harness import gridwatch_run, metrics_until
 from tests.voltronic_captures import frames, mppsolar_vectors, shared
 
 pytestmark = pytest.mark.integration
@@ -54,9 +51,25 @@ def _pi30_steps() -> list[tuple[str, dict[str, bytes], Expect]]:
                     "QPIGS2": max8[f"AXPERT_8KW_QPIGS2_{cycle}"],
                     "QPIRI": max8["AXPERT_8KW_QPIRI"],
                     "QMOD": max8["AXPERT_8KW_QMOD"],
-                    "QPIWS": _vector("pi30", "QPIWS"),
+                    # The MAX's 36-character QPIWS and its QET (mpp-solar's pi30max vectors).
+                    "QPIWS": _vector("pi30max", "QPIWS", 1),
+                    "QET": _vector("pi30max", "QET"),
                 },
                 {
+                    # Sidecar: status1=00010110 (load+charging+scc_charging), status2=010.
+                    _m("status_flag", flag="load_on"): 1,
+                    _m("status_flag", flag="charging"): 1,
+                    _m("status_flag", flag="scc_charging"): 1,
+                    _m("status_flag", flag="ac_charging"): 0,
+                    _m("status_flag", flag="configuration_changed"): 0,
+                    _m("status_flag", flag="switched_on"): 1,
+                    _m("status_flag", flag="charging_to_float"): 0,
+                    _m("warning", warning="pv_loss"): 0,
+                    _m("warning", warning="battery_derating"): 0,
+                    _m("warning", warning="battery_weak"): 0,
+                    _m("warning", warning="battery_equalisation"): 0,
+                    _m("warning", warning="mains_fail"): 0,
+                    _m("energy_joules_total", flow="pv"): 238800 * 3600,  # QET 00238800 Wh
                     _m("pv_voltage_volts", string="1"): pv_v,
                     _m("pv_power_watts", string="1"): pv_w,
                     _m("pv_voltage_volts", string="2"): pv2_v,
@@ -163,6 +176,35 @@ def _pi30_steps() -> list[tuple[str, dict[str, bytes], Expect]]:
     )
     steps.append(
         (
+            "mpp-solar pi30max QPIGS (its decoded status bits)",
+            {
+                **identity,
+                "QPIGS": _vector("pi30max", "QPIGS"),
+                "QPIRI": _vector("pi30", "QPIRI"),
+                "QMOD": _vector("pi30max", "QMOD", 1),
+                "QPIWS": _vector("pi30max", "QPIWS", 0),
+            },
+            {
+                # mpp-solar: Is Load On 1, Is Charging On 1, Is SCC Charging On 1, Is AC
+                # Charging On 0, Is Charging to Float 0, Is Switched On 1, Is Dustproof 0.
+                _m("status_flag", flag="load_on"): 1,
+                _m("status_flag", flag="charging"): 1,
+                _m("status_flag", flag="scc_charging"): 1,
+                _m("status_flag", flag="ac_charging"): 0,
+                _m("status_flag", flag="sbu_priority_version"): 0,
+                _m("status_flag", flag="charging_to_float"): 0,
+                _m("status_flag", flag="switched_on"): 1,
+                _m("status_flag", flag="dustproof_installed"): 0,
+                _m("battery_current_amperes"): 20,
+                _m("pv_power_watts", string="1"): 879,
+                # The 32-character QPIWS of a MAX: line fail and overload as on any PI30.
+                _m("warning", warning="mains_fail"): 1,
+                _m("warning", warning="overload"): 1,
+            },
+        )
+    )
+    steps.append(
+        (
             "mpp-solar test responses",
             {
                 **identity,
@@ -205,8 +247,10 @@ def _pi18_steps() -> list[tuple[str, dict[str, bytes], Expect]]:
                 c("GS"): lv["LV5048_P005GS_ACTIVE"],
                 c("PIRI"): lv["LV5048_P007PIRI_BECKOPOPOV"],
                 c("MOD"): lv["LV5048_P006MOD_BATTERY"],
+                c("ET"): lv["LV5048_P005ET_BECKOPOPOV"],
             },
             {
+                _m("energy_joules_total", flow="pv"): 802946 * 3600,  # ET: Wh (PROTOCOLS-2 §2.7)
                 _m("mains_voltage_volts"): 242.2,
                 _m("mains_frequency_hertz"): 49.9,
                 _m("output_voltage_volts"): 230.5,
@@ -273,45 +317,41 @@ def _differences(samples: Samples, inverter: str, expect: Expect) -> list[str]:
 async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> None:
     pi30_steps, pi18_steps = _pi30_steps(), _pi18_steps()
     pi30_dev, pi18_dev = VoltronicDevice("pi30"), VoltronicDevice("pi18")
-    port = free_port()
     async with AsciiLineSimulator(pi30_dev) as pi30_line, AsciiLineSimulator(pi18_dev) as pi18_line:
-        config = tmp_path / "gridwatch.yml"
-        config.write_text(
-            f"site: {{data_dir: {tmp_path}}}\n"
-            f"exporter: {{listen_address: 127.0.0.1, port: {port}}}\n"
-            "inverters:\n"
-            f"  - {{name: axpert, protocol: pi30, transport: serial, device: {pi30_line.path},"
-            " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
-            f"  - {{name: lv5048, protocol: pi18, transport: serial, device: {pi18_line.path},"
-            " interval: 0.2s, timeout: 2s, settings_every_polls: 1}\n"
-        )
+        each = {
+            "interval": "0.2s",
+            "timeout": "2s",
+            "settings_every_polls": 1,
+            "transport": "serial",
+        }
+        inverters = [
+            each | {"name": "axpert", "protocol": "pi30", "device": pi30_line.path},
+            each | {"name": "lv5048", "protocol": "pi18", "device": pi18_line.path},
+        ]
         pi30_dev.replay, pi18_dev.replay = pi30_steps[0][1], pi18_steps[0][1]
-        proc = await gridwatch("run", "-c", str(config))
-        try:
+        plain_from: int | None = None
+        async with gridwatch_run(tmp_path, inverters) as metrics:
             for inverter, device, steps in (
                 ("axpert", pi30_dev, pi30_steps),
                 ("lv5048", pi18_dev, pi18_steps),
             ):
                 for what, replay, expect in steps:
+                    if device is pi30_dev and "QPIGS2" not in replay and plain_from is None:
+                        plain_from = len(pi30_dev.requests)  # the first unit without QPIGS2
                     device.replay = replay
                     last: list[str] = []
 
-                    async def matches(
-                        inverter: str = inverter, expect: Expect = expect, last: list[str] = last
-                    ) -> bool:
-                        text = await fetch(f"http://127.0.0.1:{port}/metrics")
-                        if text is None:
-                            return False
-                        last[:] = _differences(parse_exposition(text), inverter, expect)
+                    def matches(
+                        s: Samples, inverter: str = inverter, expect: Expect = expect,
+                        last: list[str] = last,
+                    ) -> bool:  # fmt: skip
+                        last[:] = _differences(s, inverter, expect)
                         return not last
 
                     try:
-                        await wait_until(matches, what=what, timeout=20)
+                        samples = await metrics_until(metrics, matches, what)
                     except AssertionError:
                         pytest.fail(f"{what}: {last}")
-            text = await fetch(f"http://127.0.0.1:{port}/metrics")
-            assert text is not None
-            samples = parse_exposition(text)
             info = {
                 "inverter": "axpert",
                 "model": "pi30",
@@ -326,13 +366,7 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
                 "firmware": "07601",
             }
             assert value(samples, "gridwatch_inverter_info", **info) == 1
-            proc.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(proc.communicate(), 20)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    log = stderr.decode()
-    assert proc.returncode == 0, log
-    assert "Traceback" not in log
-    assert "no QPIGS2 on this model" in log
+    # The plain PI30 units NAK QPIGS2: asked once after the MAX steps, then never again.
+    assert plain_from is not None
+    plain = pi30_dev.requests[plain_from:]
+    assert plain.count("QPIGS2") <= 1 < plain.count("QPIGS"), plain

@@ -1,4 +1,5 @@
-"""`gridwatch demo --inverter pi30|pi18`: the demo's inverter becomes a simulated Voltronic unit."""
+"""`gridwatch demo --inverter pi30|pi18|pi17`: the demo's inverter becomes a simulated Voltronic
+unit."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from tests.integration.test_cli import fetch, free_port, running_demo
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 
-@pytest.mark.parametrize(("family", "transport"), [("pi30", "eybond"), ("pi18", "serial")])
+@pytest.mark.parametrize(
+    ("family", "transport"), [("pi30", "eybond"), ("pi18", "serial"), ("pi17", "tcp")]
+)
 async def test_demo_part_simulates_the_chosen_family(
     tmp_path: Path, family: str, transport: str
 ) -> None:
@@ -51,11 +54,9 @@ async def test_demo_part_simulates_the_chosen_family(
             "demo inverter values",
             lambda s: value(s, "gridwatch_inverter_battery_soc_ratio", inverter="smg") is not None,
         )
+        firmware = {"pi30": "00072.70", "pi18": "07601", "pi17": "00001.01"}[family]
         info = {"inverter": "smg", "model": family, "serial_number": "9293333000000"}
-        assert value(s, "gridwatch_inverter_info", **info | {"firmware": "00072.70"}) == 1 or (
-            family == "pi18"
-            and value(s, "gridwatch_inverter_info", **info | {"firmware": "07601"}) == 1
-        )
+        assert value(s, "gridwatch_inverter_info", **info, firmware=firmware) == 1
 
 
 async def test_gridwatch_demo_with_inverter_pi30() -> None:

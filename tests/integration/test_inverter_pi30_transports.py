@@ -18,7 +18,13 @@ from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sim.inverter.voltronic import VoltronicDevice, frame
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import Samples, value
-from tests.integration.inverter_harness import errors, inverter_exporters, soc, up
+from tests.integration.inverter_harness import (
+    each_fault_recovers,
+    errors,
+    inverter_exporters,
+    soc,
+    up,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
@@ -66,17 +72,8 @@ async def test_faults_mark_the_source_down_with_the_reason_and_it_recovers(
                 value(s, "gridwatch_inverter_pv_power_watts", inverter="smg", string="2")
                 is not None
             )
-        for fault, reason in (
-            ("corrupt_crc", "crc"),
-            ("nak_all", "nak"),
-            ("garbage", "payload"),
-            ("silent", "timeout"),
-        ):
-            setattr(device, fault, True)
-            s = await gw.wait_for(f"{fault} → {reason}", lambda s, r=reason: errors(s, r) >= 1)
-            assert up(s) == 0
-            setattr(device, fault, False)
-            await gw.wait_for(f"recovery after {fault}", lambda s: up(s) == 1)
+        faults = (("corrupt_crc", "crc"), ("nak_all", "nak"), ("garbage", "payload"))
+        await each_fault_recovers(gw, device, (*faults, ("silent", "timeout")))
 
 
 @pytest.mark.parametrize("family", ["pi30", "pi18"])

@@ -1,4 +1,5 @@
-"""`gridwatch scan-inverter` as a user runs it, against simulated PI30, PI18 and SMG-II units."""
+"""`gridwatch scan-inverter` as a user runs it, against simulated PI30, PI18, PI17 and SMG-II
+units, on a serial port and behind a transparent RS232-to-TCP bridge."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import pytest
 
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
+from gridwatch.sim.inverter.ascii_tcp import AsciiTcpBridgeSimulator
 from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sim.inverter.serial import SerialInverterSimulator
 from gridwatch.sim.inverter.voltronic import VoltronicDevice
@@ -47,6 +49,31 @@ async def test_scan_finds_a_pi18_unit_after_pi30_is_refused() -> None:
     assert "protocol: pi18" in out
 
 
+async def test_scan_finds_a_pi17_unit_after_pi30_and_pi18_are_refused() -> None:
+    device = VoltronicDevice("pi17", serial="96161704100242")
+    async with AsciiLineSimulator(device) as line:
+        code, out = await scan_output(line.path)
+    assert code == 0, out
+    assert "pi30        no (nak" in out and "pi18        no (nak" in out
+    assert "answered: PI17 — protocol PI17, serial 96161704100242, firmware 00001.01" in out
+    assert "protocol: pi17\n    transport: serial" in out
+    # Read-only: the identification queries of each family, nothing else (QPI is refused
+    # before it counts; PI18's query arrives with its CRC, which a PI17 unit does not expect).
+    assert [r[:7] for r in device.requests] == ["^P005PI", "^P003PI", "^P003ID", "^P004VF"]
+
+
+async def test_scan_finds_a_pi30_unit_behind_a_tcp_bridge() -> None:
+    device = VoltronicDevice("pi30", serial="9293333010501")
+    async with AsciiTcpBridgeSimulator(device) as bridge:
+        code, out = await scan_output(f"127.0.0.1:{bridge.port}")
+    assert code == 0, out
+    assert "pi30        answered: PI30 — protocol PI30, serial 9293333010501" in out
+    assert (
+        f"protocol: pi30\n    transport: tcp\n    host: 127.0.0.1\n    port: {bridge.port}" in out
+    )
+    assert device.requests == ["QPI", "QID", "QVFW"]
+
+
 async def test_scan_over_hid_in_process() -> None:
     async with AsciiLineSimulator(VoltronicDevice("pi30"), hid=True) as line:
         attempts = await scan(Target("hid", line.path, 0.5))
@@ -74,7 +101,7 @@ async def test_scan_finds_a_modbus_smg_and_nothing_at_all() -> None:
 
 def test_every_probe_names_its_targets() -> None:
     # ASCII first on a serial line; the Deye probe (device-type register) before the SMG read.
-    assert [p.name for p in PROBES] == ["pi30", "pi18", "deye", "modbus_smg"]
+    assert [p.name for p in PROBES] == ["pi30", "pi18", "pi17", "deye", "modbus_smg"]
     assert all(p.kinds for p in PROBES)
 
 

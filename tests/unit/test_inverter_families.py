@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from gridwatch.core.state import StateStore
 from gridwatch.energy.grid import GridTracker
 from gridwatch.energy.grid_metrics import GridFamilies
 from gridwatch.sim.inverter.device import InverterDevice
+from gridwatch.sim.inverter.voltronic import VoltronicDevice
 from gridwatch.sources.inverter.metrics import InverterFamilies
+from gridwatch.sources.inverter.protocols.driver import FAMILIES, AsciiDriver
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import load_shipped, shipped_models
+from tests.voltronic_captures import UnitLink
 
 
 def samples(families: list[Metric]) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -45,6 +49,32 @@ def scrape(model: str, **overrides: float) -> dict[tuple[str, frozenset[tuple[st
         }
     )
     return samples(list(InverterFamilies(config.inverters)(store, 100.0)))
+
+
+def scrape_ascii(family: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    device = VoltronicDevice(family, max_model=True, clock=lambda: 1_750_000_000.0)
+    values = asyncio.run(AsciiDriver(FAMILIES[family], "inv").poll(UnitLink(device)))
+    store = StateStore(clock=lambda: 100.0)
+    store.register(SourceKey("inverter", "inv"), 30.0)
+    store.success(SourceKey("inverter", "inv"), InverterReading(100.0, family, tuple(values)))
+    config = parse_config(
+        {"inverters": [{"name": "inv", "protocol": family, "transport": "tcp", "host": "h",
+                        "port": 8899}]}
+    )  # fmt: skip
+    return samples(list(InverterFamilies(config.inverters)(store, 100.0)))
+
+
+def test_ascii_families_energy_in_joules_and_status_flags() -> None:
+    unit = VoltronicDevice("pi30", max_model=True, clock=lambda: 1_750_000_000.0)
+    s = scrape_ascii("pi30")
+    joules = get(s, "gridwatch_inverter_energy_joules_total", flow="pv")
+    assert joules == round(unit.pv_energy_wh()) * 3600  # QET is Wh
+    assert get(s, "gridwatch_inverter_status_flag", flag="load_on") == 1
+    assert get(s, "gridwatch_inverter_grid_export_power_watts") == 0
+    pi17 = scrape_ascii("pi17")
+    kwh = get(pi17, "gridwatch_inverter_energy_joules_total", flow="pv")
+    assert kwh == round(unit.pv_energy_wh() / 1000) * 3.6e6  # PI17's ET is kWh
+    assert get(pi17, "gridwatch_inverter_mains_phase_voltage_volts", phase="l2") is not None
 
 
 def get(
@@ -135,6 +165,8 @@ def emitted_names() -> set[str]:
     names: set[str] = set()
     for model in shipped_models():
         names |= {name for name, _labels in scrape(model)}
+    for family in FAMILIES:
+        names |= {name for name, _labels in scrape_ascii(family)}
     tracker = GridTracker(consecutive_polls=1)
     tracker.observe("inverter", "inv", True, 1.0)
     tracker.observe("inverter", "inv", False, 2.0)

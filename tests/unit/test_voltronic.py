@@ -1,4 +1,5 @@
-"""The Voltronic ASCII framing and the PI30/PI18 decoders: captured frames, quirks, fuzzing."""
+"""The Voltronic ASCII framing and the PI30/PI18/PI17 decoders: captured frames, quirks,
+fuzzing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.protocols import pi18, pi30, voltronic
+from gridwatch.sources.inverter.protocols import pi17, pi18, pi30, voltronic
 from gridwatch.sources.inverter.regmap import Decoded
 from gridwatch.sources.inverter.transports.hid import reports
 from tests.voltronic_captures import OWN, SHARED, frames
@@ -16,7 +17,8 @@ FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 DECODERS = [
     pi30.status, pi30.pv2, pi30.mode, pi30.warnings, pi30.settings, pi30.serial_number,
     pi30.firmware, pi18.status, pi18.mode, pi18.warnings, pi18.settings, pi18.serial_number,
-    pi18.firmware,
+    pi18.firmware, pi30.total_energy, pi18.total_energy, pi17.status, pi17.power, pi17.mode,
+    pi17.warnings, pi17.settings, pi17.total_energy, pi17.serial_number, pi17.firmware,
 ]  # fmt: skip
 
 
@@ -130,8 +132,19 @@ def test_qpigs_round_trip(numbers: list[int], volts: float) -> None:
     parts[0], parts[8], parts[10] = f"{volts:05.1f}", "53.20", "050"
     parts[1] = parts[3] = "50.0"
     parts[2] = "230.0"
-    parts[16] = "00010110"
+    parts[16], parts[20] = "00010110", "010"
+    if len(parts) > 21:
+        parts[21] = "1"  # MAX: feed to grid enabled
     frame = voltronic.request("(" + " ".join(parts))
-    values = by_name(pi30.status(voltronic.reply_text(frame, "QPIGS")))
+    decoded = pi30.status(voltronic.reply_text(frame, "QPIGS"))
+    values = by_name(decoded)
     assert values["mains_voltage"] == volts
     assert values["battery_current"] == numbers[9] - numbers[15]
+    flags = {
+        f: on for d in decoded if d.spec.metric == "status_flags" for f, on in d.flags_set().items()
+    }
+    assert flags["load_on"] and flags["charging"] and flags["scc_charging"]
+    assert not flags["ac_charging"] and flags["switched_on"] and not flags["charging_to_float"]
+    assert flags.get("feed_to_grid_enabled") is (True if len(parts) > 21 else None)
+    if len(parts) > 23:
+        assert values["feed_to_grid_power"] == numbers[23]

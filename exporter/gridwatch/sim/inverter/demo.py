@@ -1,6 +1,8 @@
 """Demo part: every configured inverter becomes a simulated unit of its family (an SMG-II on
-Modbus, a PI30 or PI18 Voltronic unit) behind an Eybond dongle, or, for a PI30/PI18 configured on
-``serial``/``hid``, on a pseudo-terminal standing in for that port.
+Modbus, a PI30, PI18 or PI17 Voltronic unit) behind an Eybond dongle, or, for a Voltronic unit
+configured on ``serial``/``hid``, on a pseudo-terminal standing in for that port; a PI17 unit
+(no dongle firmware is known to carry it) or one configured on ``tcp`` behind a simulated
+transparent RS232-to-TCP bridge.
 
 The dongle simulator listens for the UDP wake-up on a free loopback port and connects back to
 gridwatch's listener, so the demo runs the same code path as a real Wi-Fi dongle. The scenario
@@ -15,6 +17,7 @@ from typing import Any
 from gridwatch.config import Config
 from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.inverter.ascii_line import AsciiLineSimulator
+from gridwatch.sim.inverter.ascii_tcp import AsciiTcpBridgeSimulator
 from gridwatch.sim.inverter.device import InverterDevice, Scenario
 from gridwatch.sim.inverter.deye import MODELS as DEYE_MODELS
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
@@ -110,6 +113,12 @@ async def _voltronic(
         stack.push_async_callback(line.stop)
         update: dict[str, Any] = {"device": line.path}
         where = f"on {line.path} ({inverter.transport})"
+    elif inverter.transport == "tcp" or inverter.protocol == "pi17":
+        bridge = AsciiTcpBridgeSimulator(device)
+        await bridge.start()
+        stack.push_async_callback(bridge.stop)
+        update = {"transport": "tcp", "host": "127.0.0.1", "port": bridge.port, "device": None}
+        where = f"behind an RS232-to-TCP bridge on 127.0.0.1:{bridge.port}"
     else:
         dongle = EybondDongleSimulator(device)
         await dongle.start()

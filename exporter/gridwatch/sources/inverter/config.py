@@ -11,8 +11,9 @@ from gridwatch.config_types import Duration, Strict, relative_to_config
 from gridwatch.sources.inverter.regmap import MapError, load_file, load_shipped
 
 Transport = Literal["serial", "tcp", "rtu_over_tcp", "eybond", "hid", "solarman"]
-Protocol = Literal["modbus", "pi30", "pi18"]
-ASCII_TRANSPORTS = {"serial", "hid", "eybond"}
+Protocol = Literal["modbus", "pi30", "pi18", "pi17"]
+# tcp: for the ASCII protocols a transparent RS232-to-TCP bridge (EW11, USR-TCP232, ser2net)
+ASCII_TRANSPORTS = {"serial", "hid", "eybond", "tcp"}
 
 
 class InverterConfig(Strict):
@@ -20,7 +21,7 @@ class InverterConfig(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     transport: Transport
-    protocol: Protocol = "modbus"  # modbus (register maps) | pi30 | pi18 (Voltronic ASCII)
+    protocol: Protocol = "modbus"  # modbus (register maps) | pi30 | pi18 | pi17 (Voltronic)
     model: str = "smg_ii"  # a shipped map in sources/inverter/models/
     model_file: Path | None = None  # your own map (YAML); replaces model
     unit: int = Field(default=1, ge=0, le=255)  # Modbus device address (SMG-II: 1)
@@ -30,9 +31,9 @@ class InverterConfig(Strict):
     baudrate: int | None = Field(default=None, gt=0)  # default: 9600 Modbus, 2400 ASCII
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
-    # tcp, rtu_over_tcp: the gateway; eybond: the dongle
+    # tcp, rtu_over_tcp: the gateway (ASCII protocols: the RS232 bridge); eybond: the dongle
     host: str | None = Field(default=None, min_length=1)
-    port: int | None = Field(default=None, ge=1, le=65535)  # tcp: 502
+    port: int | None = Field(default=None, ge=1, le=65535)  # tcp: 502 (Modbus); ASCII: required
     # eybond
     dongle_port: int = Field(default=58899, ge=1, le=65535)  # UDP wake-up port of the dongle
     listen_host: str = "0.0.0.0"
@@ -48,7 +49,8 @@ class InverterConfig(Strict):
     slow_interval: Duration = 60.0
     timeout: Duration = 5.0  # per request
     retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
-    settings_every_polls: int = Field(default=30, ge=1, le=10000)  # pi30/pi18: QPIRI/PIRI
+    # pi30/pi18/pi17: settings (QPIRI, PIRI) and energy totals (QET, ET) every this many polls
+    settings_every_polls: int = Field(default=30, ge=1, le=10000)
     stale_after: Duration | None = None
     battery_capacity_wh: float | None = Field(default=None, gt=0)  # for runtime estimates
 
@@ -78,14 +80,19 @@ class InverterConfig(Strict):
         if self.protocol != "modbus":
             if self.transport not in ASCII_TRANSPORTS:
                 raise ValueError(
-                    f"protocol {self.protocol} runs over transport serial, hid or eybond, "
-                    f"not {self.transport}"
+                    f"protocol {self.protocol} runs over transport serial, hid, tcp (an RS232 "
+                    f"bridge) or eybond, not {self.transport}"
+                )
+            if self.transport == "tcp" and self.port is None:
+                raise ValueError(
+                    "transport tcp with an ASCII protocol needs port: the bridge's TCP server "
+                    "port (EW11 and USR-TCP232 default to 8899, ser2net whatever you set)"
                 )
             if "model" in self.model_fields_set or self.model_file is not None:
                 raise ValueError("model and model_file are for protocol modbus (register maps)")
         elif self.transport == "hid":
             raise ValueError(
-                "transport hid (USB) carries the ASCII protocols: set protocol: pi30 or pi18"
+                "transport hid (USB) carries the ASCII protocols: set protocol: pi30, pi18 or pi17"
             )
         if "model" in self.model_fields_set and self.model_file is not None:
             raise ValueError("set either model or model_file, not both")

@@ -25,6 +25,8 @@ from gridwatch.sources.inverter.regmap import PHASE_ROLES, ROLE_LABEL, Decoded
 from gridwatch.sources.inverter.source import KIND
 
 JOULES_PER_KWH = 3.6e6
+# Energy counters in a map's unit → joules (a unit the table lacks is taken as joules).
+_JOULES_PER = {"kwh": JOULES_PER_KWH, "wh": 3600.0}
 SRC = "read from the inverter"
 INV = ("inverter",)
 
@@ -70,6 +72,7 @@ _GAUGES: dict[str, tuple[str, str, float]] = {
     "temperature": ("temperature_celsius", "Temperature per sensor", 1),
     "fault_code": ("fault_code", "Current fault code (0 = none; meaning per the map)", 1),
     "rated_power": ("rated_power_watts", "Rated output power", 1),
+    "grid_export_power": ("grid_export_power_watts", "Power fed into the grid (solar feed-in)", 1),
     "grid_connected": (
         "grid_connected",
         "Grid relay closed as the inverter reports it (1 on-grid, 0 off-grid)",
@@ -117,6 +120,11 @@ class _Families:
             f"Warning flags (1 = active) from the warning bitmap, {SRC}.",
             (*INV, "warning"),
         )
+        self.status_flag = _gauge(
+            "status_flag",
+            f"Status flags (1 = set) the inverter reports, named by what they say, {SRC}.",
+            (*INV, "flag"),
+        )
         self.energy = CounterMetricFamily(
             "gridwatch_inverter_energy_joules",
             f"Energy counter kept by the inverter per flow (pv, load, …), {SRC}.",
@@ -159,6 +167,7 @@ class _Families:
             self.mode_code,
             self.fault,
             self.warning,
+            self.status_flag,
             self.energy,
             self.energy_today,
             self.setting,
@@ -194,16 +203,16 @@ class _Families:
             elif role == "operating_mode":
                 self.mode_code.add_metric([name], float(d.raw))
                 self._states(self.mode, [name], d)
-            elif role in {"faults", "warnings"}:
-                family = self.fault if role == "faults" else self.warning
+            elif role in {"faults", "warnings", "status_flags"}:
+                flags = {"faults": self.fault, "warnings": self.warning}.get(role, self.status_flag)
                 for flag, on in d.flags_set().items():
-                    family.add_metric([name, flag], 1.0 if on else 0.0)
-            elif role == "energy" and d.value is not None and d.spec.label is not None:
-                factor = JOULES_PER_KWH if d.spec.unit.lower() == "kwh" else 1.0
-                self.energy.add_metric([name, d.spec.label], d.value * factor)
-            elif role == "energy_today" and d.value is not None and d.spec.label is not None:
-                factor = JOULES_PER_KWH if d.spec.unit.lower() == "kwh" else 1.0
-                self.energy_today.add_metric([name, d.spec.label], d.value * factor)
+                    flags.add_metric([name, flag], 1.0 if on else 0.0)
+            elif role in {"energy", "energy_today"} and d.value is not None and d.spec.label:
+                joules = _JOULES_PER.get(d.spec.unit.lower(), 1.0) * d.value
+                if role == "energy":
+                    self.energy.add_metric([name, d.spec.label], joules)
+                else:
+                    self.energy_today.add_metric([name, d.spec.label], joules)
             elif role == "setting":
                 if d.value is not None:
                     self.setting.add_metric([name, d.spec.name], d.value)

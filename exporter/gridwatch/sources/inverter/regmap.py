@@ -58,6 +58,8 @@ Role = Literal[
     "setting",
     "grid_connected",
     "energy_today",
+    "status_flags",
+    "grid_export_power",
 ]
 RegType = Literal["int16", "uint16", "int32", "uint32", "string"]
 Kind = Literal["value", "enum", "flags", "string"]
@@ -132,7 +134,7 @@ class RegisterSpec(Strict):
             raise ValueError(f"metric {self.metric} needs label ({ROLE_LABEL[self.metric]} name)")
         if self.metric == "operating_mode" and kind != "enum":
             raise ValueError("operating_mode must be an enum")
-        if self.metric in {"faults", "warnings"} and kind != "flags":
+        if self.metric in {"faults", "warnings", "status_flags"} and kind != "flags":
             raise ValueError(f"{self.metric} must be bit flags")
         if self.phase is not None and self.metric not in PHASE_ROLES:
             raise ValueError(f"phase is for {', '.join(PHASE_ROLES)}")

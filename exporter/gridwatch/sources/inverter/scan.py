@@ -22,6 +22,7 @@ from gridwatch.sources.inverter.transports.eybond import EybondAsciiLink
 from gridwatch.sources.inverter.transports.hid import HidLink
 from gridwatch.sources.inverter.transports.link import AsciiLink
 from gridwatch.sources.inverter.transports.serial import SerialLink
+from gridwatch.sources.inverter.transports.tcp import TcpLink
 
 TargetKind = Literal["serial", "hid", "tcp", "dongle"]
 
@@ -72,7 +73,7 @@ def _where(target: Target) -> dict[str, Any]:
     if target.kind == "dongle":
         return {"transport": "eybond", "host": target.address}
     host, port = target.host_port
-    return {"host": host, "port": port}
+    return {"transport": "tcp", "host": host, "port": port}
 
 
 def _ascii_link(target: Target) -> AsciiLink:
@@ -80,6 +81,9 @@ def _ascii_link(target: Target) -> AsciiLink:
         return HidLink(target.address, target.timeout)
     if target.kind == "dongle":
         return EybondAsciiLink(_dongle(target))
+    if target.kind == "tcp":  # a transparent RS232 bridge (EW11, USR-TCP232, ser2net)
+        host, port = target.host_port
+        return TcpLink(host, port, target.timeout, connect_timeout=target.timeout)
     return SerialLink(target.address, 2400, target.timeout)
 
 
@@ -115,7 +119,7 @@ def ascii_probe(family: str) -> Probe:
             driver.protocol_id or family.upper(), details, {"protocol": family, **_where(target)}
         )
 
-    return Probe(family, frozenset({"serial", "hid", "dongle"}), run)
+    return Probe(family, frozenset({"serial", "hid", "dongle", "tcp"}), run)
 
 
 async def _modbus_smg(target: Target) -> Found:
@@ -181,10 +185,14 @@ async def _deye(target: Target) -> Found:
     raise SourceError("protocol", problem)
 
 
-# Order matters on a serial line: the ASCII queries first (at 2400 baud), Modbus last (9600).
+# Order matters on a serial line: the ASCII queries first (at 2400 baud), Modbus last (9600);
+# PI17 after PI18, whose CRC-framed ^P query a PI17 unit may take for something else. On
+# host:port too: a Modbus gateway or Solarman stick ignores the ASCII queries (each costs its
+# timeout), whereas Modbus or V5 frames sent first would reach a bridged inverter as noise.
 PROBES: list[Probe] = [
     ascii_probe("pi30"),
     ascii_probe("pi18"),
+    ascii_probe("pi17"),
     # Deye before the SMG read: it checks the device-type register, so it cannot mistake an SMG.
     Probe("deye", frozenset({"tcp"}), _deye),
     Probe("modbus_smg", frozenset({"serial", "tcp", "dongle"}), _modbus_smg),

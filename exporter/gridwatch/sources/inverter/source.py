@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 
 from gridwatch.core.clock import Clock, system_clock
-from gridwatch.core.source import SourceContext, SourceError, SourceKey, poll_forever
+from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.config import InverterConfig
-from gridwatch.sources.inverter.eybond import EybondSettings, EybondTransport
+from gridwatch.sources.inverter.eybond import EybondTransport
 from gridwatch.sources.inverter.modbus import ModbusSettings, PymodbusTransport
 from gridwatch.sources.inverter.plausible import looks_like_nonsense, unexpected_unit
+from gridwatch.sources.inverter.polled import KIND, PolledInverter, PollObserver, eybond_settings
 from gridwatch.sources.inverter.reading import InverterReading
 from gridwatch.sources.inverter.regmap import (
     ReadRange,
@@ -25,11 +24,8 @@ from gridwatch.sources.inverter.regmap import (
 from gridwatch.sources.inverter.solarman import SolarmanSettings, SolarmanTransport
 from gridwatch.sources.inverter.transport import ILLEGAL_ADDRESS, ModbusExceptionError, Transport
 
-KIND = "inverter"
 log = logging.getLogger(__name__)
-
-# Called after every poll: the reading, or None when the poll failed.
-PollObserver = Callable[[str, InverterReading | None, float], None]
+__all__ = ["KIND", "InverterSource", "PollObserver", "load_map", "make_transport"]
 
 
 def load_map(config: InverterConfig) -> RegisterMap:
@@ -39,23 +35,7 @@ def load_map(config: InverterConfig) -> RegisterMap:
 def make_transport(config: InverterConfig, regmap: RegisterMap) -> Transport:
     function = config.function or regmap.function
     if config.transport == "eybond":
-        assert config.host is not None
-        return EybondTransport(
-            EybondSettings(
-                dongle_host=config.host,
-                dongle_port=config.dongle_port,
-                listen_host=config.listen_host,
-                listen_port=config.listen_port,
-                advertise_host=config.advertise_host,
-                unit=config.unit,
-                function=function,
-                timeout=config.timeout,
-                connect_timeout=config.connect_timeout,
-                # Reused across polls; after 30 s of silence a dongle may no longer answer on
-                # it, so a longer pause starts with a fresh handshake (as easunpy does).
-                idle_timeout=30.0,
-            )
-        )
+        return EybondTransport(eybond_settings(config, unit=config.unit, function=function))
     if config.transport == "hid":
         raise ValueError("USB HID carries the ASCII protocols only")  # refused by the config
     if config.transport == "solarman":
@@ -88,7 +68,7 @@ def make_transport(config: InverterConfig, regmap: RegisterMap) -> Transport:
     )
 
 
-class InverterSource:
+class InverterSource(PolledInverter):
     def __init__(
         self,
         config: InverterConfig,
@@ -98,13 +78,9 @@ class InverterSource:
         on_poll: PollObserver | None = None,
         clock: Clock = system_clock,
     ) -> None:
-        self.config = config
-        self._clock = clock
-        self.key = SourceKey(KIND, config.name)
-        self.staleness = config.staleness
+        super().__init__(config, on_poll, clock)
         self.regmap = regmap or load_map(config)
         self.transport = transport or make_transport(config, self.regmap)
-        self._on_poll = on_poll
         self._unsupported: set[ReadRange] = set()
         # The last words of the slow ranges and when they were read (None: never).
         self._slow_words: dict[int, int] = {}
@@ -119,11 +95,8 @@ class InverterSource:
         )
         return self.config.timeout * attempts * len(self.regmap.ranges) + handshake + 1.0
 
-    async def run(self, ctx: SourceContext) -> None:
-        try:
-            await poll_forever(ctx, self.key, self.poll, self.config.interval, self.poll_timeout)
-        finally:
-            await asyncio.shield(self.transport.close())
+    async def close(self) -> None:
+        await self.transport.close()
 
     async def poll(self) -> InverterReading:
         try:
@@ -135,10 +108,6 @@ class InverterSource:
             raise
         self._report(reading)
         return reading
-
-    def _report(self, reading: InverterReading | None) -> None:
-        if self._on_poll is not None:
-            self._on_poll(self.config.name, reading, self._clock())
 
     def _due(self) -> list[ReadRange]:
         """The ranges this poll reads: the fast ones always, the slow ones when they are due."""

@@ -16,9 +16,10 @@ from typing import Any, Literal
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.regmap import Decoded, RegisterSpec, Role
 
-Syntax = Literal["number", "bits", "letter", "text"]
+Syntax = Literal["number", "counter", "bits", "letter", "text"]
 _SYNTAX = {
     "number": re.compile(r"^[+-]?\d{1,6}(\.\d{1,3})?$"),
+    "counter": re.compile(r"^\d{1,10}$"),  # energy totals: 8 digits (00802946), never signed
     "bits": re.compile(r"^[01]{1,40}$"),
     "letter": re.compile(r"^[A-Z]$"),
     "text": re.compile(r"^[\x21-\x7e]{1,40}$"),
@@ -45,19 +46,40 @@ def field(index: int, name: str, metric: Role, syntax: Syntax = "number", **spec
     )
 
 
+def enum(
+    index: int, name: str, metric: Role, values: dict[int, str], syntax: Syntax = "number"
+) -> Field:
+    """A field whose number (or letter) names a state: exported as a state set."""
+    return field(index, name, metric, syntax, type="uint16", kind="enum", values=values)
+
+
+def bit_flags(index: int, name: str, metric: Role, flags: dict[int, str]) -> Field:
+    """A field of 0/1 characters, character i being flag i."""
+    return field(index, name, metric, "bits", type="uint32", kind="flags", flags=flags)
+
+
 def setting(index: int, name: str, **spec: Any) -> Field:
     """A settings field: exported as ``gridwatch_inverter_setting{setting=<name>}``."""
     return field(index, name, "setting", type="uint16", **spec)
 
 
-def decode(fields: Sequence[Field], parts: Sequence[str], command: str) -> list[Decoded]:
-    """Decode the fields present in ``parts``; any field with the wrong syntax fails the reply."""
+def decode(
+    fields: Sequence[Field],
+    parts: Sequence[str],
+    command: str,
+    absent: frozenset[str] | set[str] = ABSENT,
+) -> list[Decoded]:
+    """Decode the fields present in ``parts``; any field with the wrong syntax fails the reply.
+
+    A number field reading one of ``absent`` is left out (PI17 leaves fields empty that its
+    model lacks, ``,,,``).
+    """
     out: list[Decoded] = []
     for f in fields:
         if f.index >= len(parts):
             continue  # shorter reply (older firmware, another model): the field is absent
         text = parts[f.index]
-        if text in ABSENT and f.syntax == "number":
+        if text in absent and f.syntax == "number":
             continue
         if not _SYNTAX[f.syntax].match(text):
             raise SourceError(
@@ -67,6 +89,13 @@ def decode(fields: Sequence[Field], parts: Sequence[str], command: str) -> list[
             )
         out.append(_value(f, text, command))
     return out
+
+
+def one(f: Field, parts: Sequence[str], command: str) -> list[Decoded]:
+    """A reply that is exactly one field (an energy total): more or fewer fail it."""
+    if len(parts) != 1:
+        raise SourceError("payload", f"reply to {command} has {len(parts)} fields, expected 1")
+    return decode((f,), parts, command)
 
 
 def _value(f: Field, text: str, command: str) -> Decoded:

@@ -9,7 +9,15 @@ integers in tenths where the unit has a decimal (2422 = 242.2 V). A poll asks GS
 from __future__ import annotations
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.protocols.fields import decode, derived, field, setting
+from gridwatch.sources.inverter.protocols.fields import (
+    bit_flags,
+    decode,
+    derived,
+    enum,
+    field,
+    one,
+    setting,
+)
 from gridwatch.sources.inverter.regmap import Decoded
 
 
@@ -18,6 +26,8 @@ def command(name: str) -> str:
     return f"^P{len(name) + 3:03d}{name}"
 
 
+BATTERY_DIRECTION = {0: "idle", 1: "charging", 2: "discharging"}
+LINE_DIRECTION = {0: "idle", 1: "input", 2: "output"}
 GS = (
     field(0, "mains_voltage", "mains_voltage", scale=0.1, unit="V", valid=(0, 300)),
     field(1, "mains_frequency", "mains_frequency", scale=0.1, unit="Hz", valid=(0, 70)),
@@ -35,34 +45,12 @@ GS = (
     field(17, "pv2_power", "pv_power", label="2", unit="W"),
     field(18, "pv1_voltage", "pv_voltage", label="1", scale=0.1, unit="V"),
     field(19, "pv2_voltage", "pv_voltage", label="2", scale=0.1, unit="V"),
-    field(
-        24,
-        "battery_direction",
-        "status",
-        type="uint16",
-        kind="enum",
-        values={0: "idle", 1: "charging", 2: "discharging"},
-    ),
-    field(
-        26,
-        "line_direction",
-        "status",
-        type="uint16",
-        kind="enum",
-        values={0: "idle", 1: "input", 2: "output"},
-    ),
+    enum(24, "battery_direction", "status", BATTERY_DIRECTION),
+    enum(26, "line_direction", "status", LINE_DIRECTION),
 )
 _DISCHARGE, _CHARGE = field(10, "d", "battery_current"), field(11, "c", "battery_current")
-MOD = (
-    field(
-        0,
-        "operating_mode",
-        "operating_mode",
-        type="uint16",
-        kind="enum",
-        values={0: "power_on", 1: "standby", 2: "bypass", 3: "battery", 4: "fault", 5: "hybrid"},
-    ),
-)
+MODES = {0: "power_on", 1: "standby", 2: "bypass", 3: "battery", 4: "fault", 5: "hybrid"}
+MOD = (enum(0, "operating_mode", "operating_mode", MODES),)
 _WARNINGS = {
     0: "mains_fail",
     1: "output_short_circuit",
@@ -92,6 +80,9 @@ PIRI = (
     setting(14, "max_mains_charging_current", unit="A"),
     setting(15, "max_charging_current", unit="A"),
 )
+# ET: total generated (PV) energy. The source says kWh, but 802946 on a 5.6 kW unit is not
+# plausible as kWh: Wh (PROTOCOLS-2 §2.7; unverified).
+ET = field(0, "pv_energy_total", "energy", "counter", label="pv", unit="Wh")
 SERIAL = field(0, "serial_number", "serial_number", "text")
 FIRMWARE = field(0, "firmware", "firmware", "text")
 MIN_GS_FIELDS = 27
@@ -132,7 +123,7 @@ def warnings(text: str) -> list[Decoded]:
     bits = parts[1:]
     if any(b not in {"0", "1"} for b in bits):
         raise SourceError("payload", f"FWS warning fields are not 0/1: {text[:40]!r}")
-    warn = field(0, "warnings", "warnings", "bits", type="uint32", kind="flags", flags=_WARNINGS)
+    warn = bit_flags(0, "warnings", "warnings", _WARNINGS)
     return values + decode((warn,), ["".join(bits)], "FWS")
 
 
@@ -143,6 +134,10 @@ def settings(text: str) -> list[Decoded]:
     return decode(PIRI, parts, "PIRI")
 
 
+def total_energy(text: str) -> list[Decoded]:
+    return one(ET, fields_of(text, "ET"), "ET")
+
+
 def protocol_id(text: str) -> str:
     parts = fields_of(text, "PI")
     if len(parts) != 1 or not parts[0].isdigit():
@@ -150,12 +145,15 @@ def protocol_id(text: str) -> str:
     return f"PI{parts[0]}"
 
 
-def serial_number(text: str) -> list[Decoded]:
-    """``14`` + 14-character serial + padding (the first two digits give the length)."""
-    raw = fields_of(text, "ID")[0]
+def length_prefixed(raw: str) -> str:
+    """``14`` + 14-character serial + padding → the serial (the first two digits give its
+    length; without them the whole field)."""
     length = int(raw[:2]) if raw[:2].isdigit() else 0
-    value = raw[2 : 2 + length] if 0 < length <= len(raw) - 2 else raw
-    return decode((SERIAL,), [value], "ID")
+    return raw[2 : 2 + length] if 0 < length <= len(raw) - 2 else raw
+
+
+def serial_number(text: str) -> list[Decoded]:
+    return decode((SERIAL,), [length_prefixed(fields_of(text, "ID")[0])], "ID")
 
 
 def firmware(text: str) -> list[Decoded]:

@@ -1,15 +1,24 @@
 """PI30 (Axpert, MPP Solar PIP, Easun ISolar, PowMr …): which commands, which fields mean what.
 
 A poll asks QPIGS (status), QPIGS2 (second PV string, MAX models; a unit that answers NAK is
-not asked again), QMOD (mode), QPIWS (warning and fault bits) and QPIRI (settings). QPI, QID and
-QVFW identify the unit once per connection. Replies are split on spaces and every field's syntax
-is checked; field counts differ by model and firmware (21 QPIGS fields, 24 on MAX models).
+not asked again), QMOD (mode), QPIWS (warning and fault bits); QPIRI (settings) and QET (total
+PV energy, MAX models) change slowly and are read on the slow cadence. QPI, QID and QVFW
+identify the unit at the first poll (QID, QVFW again on the slow cadence). Replies are split on
+spaces and every field's syntax is checked; field counts differ by model and firmware (21 QPIGS
+fields, 24 on MAX models).
 """
 
 from __future__ import annotations
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.protocols.fields import decode, derived, field, setting
+from gridwatch.sources.inverter.protocols.fields import (
+    bit_flags,
+    decode,
+    derived,
+    field,
+    one,
+    setting,
+)
 from gridwatch.sources.inverter.regmap import Decoded
 
 QPIGS = (
@@ -27,6 +36,33 @@ QPIGS = (
     field(12, "pv1_current", "pv_current", label="1", unit="A"),
     field(13, "pv1_voltage", "pv_voltage", label="1", unit="V"),
     field(19, "pv1_power", "pv_power", label="1", unit="W"),
+    # Field 17 b7..b0 and field 20 b10..b8, written high bit first: character i of the field
+    # is flag i here. Named by what they say, as status flags of every family are.
+    bit_flags(
+        16,
+        "device_status",
+        "status_flags",
+        {
+            0: "sbu_priority_version",
+            1: "configuration_changed",
+            2: "scc_firmware_updated",
+            3: "load_on",
+            4: "battery_voltage_steady",
+            5: "charging",
+            6: "scc_charging",
+            7: "ac_charging",
+        },
+    ),
+    bit_flags(
+        20,
+        "device_status_2",
+        "status_flags",
+        {0: "charging_to_float", 1: "switched_on", 2: "dustproof_installed"},
+    ),
+    # Axpert MAX only (24 fields): solar feed-to-grid on/off, country code, feed-in power.
+    bit_flags(21, "feed_to_grid", "status_flags", {0: "feed_to_grid_enabled"}),
+    setting(22, "feed_to_grid_country"),
+    field(23, "feed_to_grid_power", "grid_export_power", unit="W"),
 )
 _CHARGE, _DISCHARGE = field(9, "c", "battery_current"), field(15, "d", "battery_current")
 QPIGS2 = (  # Axpert MAX: PV2 current, voltage, power (the reply ends in a space)
@@ -87,9 +123,23 @@ _WARNING_BITS = {
     28: "mppt_overload_warning",
     29: "battery_too_low_to_charge",
 }
+# The 36-character reply of the Axpert MAX names four more warnings (a32..a35 stay unnamed in
+# every source and are not exported); a plain PI30 keeps a0 and a15 reserved.
+_MAX_WARNING_BITS = {
+    **_WARNING_BITS,
+    0: "pv_loss",
+    15: "battery_derating",
+    30: "battery_weak",
+    31: "battery_equalisation",
+}
+MAX_QPIWS_BITS = 36
 QPIWS = (
-    field(0, "faults", "faults", "bits", type="uint32", kind="flags", flags=_FAULT_BITS),
-    field(0, "warnings", "warnings", "bits", type="uint32", kind="flags", flags=_WARNING_BITS),
+    bit_flags(0, "faults", "faults", _FAULT_BITS),
+    bit_flags(0, "warnings", "warnings", _WARNING_BITS),
+)
+QPIWS_MAX = (
+    QPIWS[0],
+    bit_flags(0, "warnings", "warnings", _MAX_WARNING_BITS),
 )
 QPIRI = (
     field(6, "rated_power", "rated_power", unit="W"),
@@ -125,6 +175,8 @@ QPIRI = (
     ),
     setting(22, "battery_redischarge_voltage", unit="V"),
 )
+# QET (Axpert MAX): total PV energy; mpp-solar gives Wh (the vendor document is not at hand).
+QET = field(0, "pv_energy_total", "energy", "counter", label="pv", unit="Wh")
 SERIAL = field(0, "serial_number", "serial_number", "text")
 FIRMWARE = field(0, "firmware", "firmware", "text")
 
@@ -167,7 +219,7 @@ def warnings(text: str) -> list[Decoded]:
     parts = fields_of(text, "QPIWS")
     if len(parts) != 1 or len(parts[0]) < 32:
         raise SourceError("payload", f"QPIWS reply is not 32 or more bits: {text[:40]!r}")
-    return decode(QPIWS, parts, "QPIWS")
+    return decode(QPIWS_MAX if len(parts[0]) >= MAX_QPIWS_BITS else QPIWS, parts, "QPIWS")
 
 
 def settings(text: str) -> list[Decoded]:
@@ -175,6 +227,10 @@ def settings(text: str) -> list[Decoded]:
     if len(parts) < 20:
         raise SourceError("payload", f"QPIRI reply has {len(parts)} fields, expected 25 or more")
     return decode(QPIRI, parts, "QPIRI")
+
+
+def total_energy(text: str) -> list[Decoded]:
+    return one(QET, fields_of(text, "QET"), "QET")
 
 
 def protocol_id(text: str) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import os
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.transports.link import drain, read_reply
+from gridwatch.sources.inverter.transports.link import FdLink
 
 REPORT = 8
 
@@ -21,56 +21,31 @@ def reports(request: bytes) -> list[bytes]:
     return [request[i : i + REPORT].ljust(REPORT, b"\x00") for i in range(0, len(request), REPORT)]
 
 
-class HidLink:
+class HidLink(FdLink):
+    strip_nul = True
+
     def __init__(self, device: str, timeout: float = 5.0, chunk_pause: float = 0.05) -> None:
-        self.device = device
-        self.timeout = timeout
+        super().__init__(device, timeout)
         self.chunk_pause = chunk_pause
-        self.requests = 0
-        self._fd: int | None = None
-        self._lock = asyncio.Lock()
 
     def describe(self) -> str:
         return f"USB HID {self.device}"
 
-    def _open(self) -> int:
-        if self._fd is None:
-            try:
-                self._fd = os.open(self.device, os.O_RDWR | os.O_NONBLOCK | os.O_NOCTTY)
-            except OSError as exc:
-                hint = ""
-                if exc.errno == 13:
-                    hint = " (permission: add a udev rule or run as a user in the plugdev group)"
-                elif exc.errno == 2:
-                    hint = " (is the inverter's USB cable plugged in?)"
-                raise SourceError(
-                    "connection", f"cannot open {self.device}: {exc.strerror}{hint}"
-                ) from None
-        return self._fd
+    def _open_fd(self) -> int:
+        try:
+            return os.open(self.device, os.O_RDWR | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError as exc:
+            hint = ""
+            if exc.errno == 13:
+                hint = " (permission: add a udev rule or run as a user in the plugdev group)"
+            elif exc.errno == 2:
+                hint = " (is the inverter's USB cable plugged in?)"
+            raise SourceError(
+                "connection", f"cannot open {self.device}: {exc.strerror}{hint}"
+            ) from None
 
-    async def exchange(self, request: bytes, command: str) -> bytes:
-        async with self._lock:
-            fd = self._open()
-            drain(fd)
-            try:
-                for i, report in enumerate(reports(request)):
-                    if i:
-                        await asyncio.sleep(self.chunk_pause)
-                    os.write(fd, report)
-            except OSError as exc:
-                await self.close()
-                raise SourceError("disconnected", f"{self.describe()}: {exc.strerror}") from None
-            self.requests += 1
-            try:
-                return await read_reply(
-                    fd, self.timeout, f"{self.describe()} ({command})", strip_nul=True
-                )
-            except SourceError as exc:
-                if exc.reason == "disconnected":
-                    await self.close()
-                raise
-
-    async def close(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
+    async def _send(self, fd: int, request: bytes) -> None:
+        for i, report in enumerate(reports(request)):
+            if i:
+                await asyncio.sleep(self.chunk_pause)
+            os.write(fd, report)

@@ -1,10 +1,12 @@
-"""The interface of an ASCII link, and reading one reply up to its CR from a file descriptor."""
+"""The interface of an ASCII link, and the file-descriptor links (serial line, USB HID) built on
+reading one reply up to its CR."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 from gridwatch.core.source import SourceError
@@ -65,3 +67,53 @@ def drain(fd: int) -> None:
     with contextlib.suppress(BlockingIOError, OSError):
         while os.read(fd, 512):
             pass
+
+
+class FdLink(ABC):
+    """A device file opened once and kept: one exchange at a time, stale bytes drained before
+    each request, the file closed (and opened again next time) when the device goes away."""
+
+    strip_nul = False  # HID: replies come in reports padded with 0x00
+
+    def __init__(self, device: str, timeout: float) -> None:
+        self.device = device
+        self.timeout = timeout
+        self.requests = 0
+        self._fd: int | None = None
+        self._lock = asyncio.Lock()
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+    @abstractmethod
+    def _open_fd(self) -> int:
+        """Open and set up the device; raise SourceError("connection", …) when it cannot."""
+
+    async def _send(self, fd: int, request: bytes) -> None:
+        os.write(fd, request)
+
+    async def exchange(self, request: bytes, command: str) -> bytes:
+        async with self._lock:
+            if self._fd is None:
+                self._fd = self._open_fd()
+            fd = self._fd
+            drain(fd)
+            try:
+                await self._send(fd, request)
+            except OSError as exc:
+                await self.close()
+                raise SourceError("disconnected", f"{self.describe()}: {exc.strerror}") from None
+            self.requests += 1
+            try:
+                return await read_reply(
+                    fd, self.timeout, f"{self.describe()} ({command})", strip_nul=self.strip_nul
+                )
+            except SourceError as exc:
+                if exc.reason == "disconnected":
+                    await self.close()
+                raise
+
+    async def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)

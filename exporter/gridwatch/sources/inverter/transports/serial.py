@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import termios
 
 from gridwatch.core.source import SourceError
-from gridwatch.sources.inverter.transports.link import drain, read_reply
+from gridwatch.sources.inverter.transports.link import FdLink
 
 _BAUD = {
     1200: termios.B1200,
@@ -21,21 +20,15 @@ _BAUD = {
 }
 
 
-class SerialLink:
+class SerialLink(FdLink):
     def __init__(self, device: str, baudrate: int = 2400, timeout: float = 5.0) -> None:
-        self.device = device
+        super().__init__(device, timeout)
         self.baudrate = baudrate
-        self.timeout = timeout
-        self.requests = 0
-        self._fd: int | None = None
-        self._lock = asyncio.Lock()
 
     def describe(self) -> str:
         return f"serial {self.device} at {self.baudrate} baud"
 
-    def _open(self) -> int:
-        if self._fd is not None:
-            return self._fd
+    def _open_fd(self) -> int:
         if self.baudrate not in _BAUD:
             raise SourceError("connection", f"baud rate {self.baudrate} is not supported")
         try:
@@ -57,27 +50,4 @@ class SerialLink:
         except termios.error as exc:
             os.close(fd)
             raise SourceError("connection", f"{self.device} is not a serial port: {exc}") from None
-        self._fd = fd
         return fd
-
-    async def exchange(self, request: bytes, command: str) -> bytes:
-        async with self._lock:
-            fd = self._open()
-            drain(fd)
-            try:
-                os.write(fd, request)
-            except OSError as exc:
-                await self.close()
-                raise SourceError("disconnected", f"{self.describe()}: {exc.strerror}") from None
-            self.requests += 1
-            try:
-                return await read_reply(fd, self.timeout, f"{self.describe()} ({command})")
-            except SourceError as exc:
-                if exc.reason == "disconnected":
-                    await self.close()
-                raise
-
-    async def close(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
