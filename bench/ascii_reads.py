@@ -4,7 +4,7 @@ A simulated Voltronic unit (PI30 MAX, PI18, three-phase PI17) answers on a pseud
 RS232 port), behind the Eybond dongle simulator (PI30, PI18) and behind a transparent RS232-to-
 TCP bridge (PI30, PI17). A full poll is everything gridwatch reads (PI30: QPIGS, QPIGS2, QMOD,
 QPIWS, QPIRI, QET; PI18: GS, MOD, FWS, PIRI, ET; PI17: GS, PS, MOD, WS, PIRI, ET); a usual poll
-leaves the slow commands (settings, energy total) out, read every 30th poll; "one command" is
+leaves the slow commands (settings, energy total) out, read once a `slow_interval`; "one command" is
 the status query alone (QPIGS / GS), the least a poll can ask. They alternate poll by poll.
 """
 
@@ -28,7 +28,7 @@ from gridwatch.sources.inverter.transports.link import AsciiLink
 from gridwatch.sources.inverter.transports.serial import SerialLink
 from gridwatch.sources.inverter.transports.tcp import TcpLink
 
-POLLS = 29  # < SETTINGS_EVERY: the "usual" polls never re-read the settings
+POLLS = 29  # in well under SLOW_INTERVAL: the "usual" polls never re-read the settings
 WARMUP = 3
 BAUD_BYTES_PER_S = 2400 / 10  # 8N1: 10 bits on the wire per byte
 MAX_COMMANDS = 4  # a usual poll asks at most this many commands
@@ -57,7 +57,7 @@ class CountingLink:
 
 async def _measure(family: str, link: CountingLink) -> dict[str, tuple[int, int, float]]:
     """Per way: (commands per poll, bytes per poll, median poll time in ms)."""
-    every = AsciiDriver(FAMILIES[family], "bench", settings_every=1)  # settings every poll
+    every = AsciiDriver(FAMILIES[family], "bench", slow_interval=0)  # settings every poll
     steady = AsciiDriver(FAMILIES[family], "bench")  # as gridwatch polls: settings now and then
     await every.identify(link)
     await steady.poll(link)  # identifies and reads the settings once

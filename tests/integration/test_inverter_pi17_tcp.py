@@ -82,7 +82,7 @@ async def test_pi17_and_a_bridged_pi30_max_through_gridwatch_run(tmp_path: Path)
             for phase in ("l1", "l2", "l3"):
                 volts = value(s, P + "mains_phase_voltage_volts", inverter="infini", phase=phase)
                 assert volts == 0, phase
-    # Slow commands are not asked every poll (settings_every_polls: 30 by default).
+    # Slow commands are not asked every poll (slow_interval: 60 s by default).
     assert pi17_dev.requests.count("^P005PIRI") < pi17_dev.requests.count("^P003GS")
     assert max_dev.requests.count("QET") < max_dev.requests.count("QPIGS")
 

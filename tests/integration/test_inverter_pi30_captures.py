@@ -321,7 +321,7 @@ async def test_every_capture_decodes_through_gridwatch_run(tmp_path: Path) -> No
         each = {
             "interval": "0.2s",
             "timeout": "2s",
-            "settings_every_polls": 1,
+            "slow_interval": "1ms",  # the slow commands on every poll
             "transport": "serial",
         }
         inverters = [

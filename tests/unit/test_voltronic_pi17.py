@@ -125,7 +125,8 @@ def test_the_simulated_unit_refuses_a_request_whose_length_is_wrong() -> None:
 @pytest.mark.parametrize("family", ["pi30", "pi18", "pi17"])
 async def test_serial_and_slow_commands_are_read_again_on_the_slow_cadence(family: str) -> None:
     unit = VoltronicDevice(family, max_model=True, serial="11111111111111")
-    driver = AsciiDriver(FAMILIES[family], "inv", settings_every=3)
+    polls = iter([0.0, 20.0, 40.0, 60.0])  # polls 20 s apart; slow_interval 60 s
+    driver = AsciiDriver(FAMILIES[family], "inv", slow_interval=60.0, clock=lambda: next(polls))
     link = UnitLink(unit)
     serials = []
     for _ in range(4):

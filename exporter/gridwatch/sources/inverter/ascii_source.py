@@ -43,7 +43,7 @@ class AsciiInverterSource(PolledInverter):
         super().__init__(config, on_poll, clock)
         self.link = link or make_link(config)
         self.driver = AsciiDriver(
-            FAMILIES[config.protocol], config.name, config.settings_every_polls
+            FAMILIES[config.protocol], config.name, slow_interval=config.slow_interval, clock=clock
         )
 
     @property

@@ -45,12 +45,11 @@ class InverterConfig(Strict):
     logger_serial: int | None = Field(default=None, ge=1, le=0xFFFFFFFF)
     # polling
     interval: Duration = 10.0
-    # Registers the map marks ``slow: true`` (settings, counters, temperatures) are read this often.
+    # Registers the map marks ``slow: true`` (settings, counters, temperatures), and the ASCII
+    # protocols' slow commands (identity, settings, energy totals), are read this often.
     slow_interval: Duration = 60.0
     timeout: Duration = 5.0  # per request
     retries: int = Field(default=1, ge=0, le=5)  # serial/TCP only
-    # pi30/pi18/pi17: settings (QPIRI, PIRI) and energy totals (QET, ET) every this many polls
-    settings_every_polls: int = Field(default=30, ge=1, le=10000)
     stale_after: Duration | None = None
     battery_capacity_wh: float | None = Field(default=None, gt=0)  # for runtime estimates
 

@@ -2,7 +2,7 @@
 
 Identity (protocol id, serial, firmware) is asked when the link opens and after a failure;
 serial and firmware again, with the other slow commands (settings, energy totals), every
-``settings_every`` polls; a command the unit answers with NAK
+``slow_interval`` (the Modbus maps' slow registers' cadence); a command the unit answers with NAK
 (QPIGS2 on a plain PI30, QET on any but a MAX) is not asked again, with one log line. Every other
 failure fails the poll: a reading is never half old, half new.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.protocols import pi17, pi18, pi30
 from gridwatch.sources.inverter.protocols.voltronic import reply_text, request
@@ -31,7 +32,7 @@ class Command:
     decode: Decode
     optional: bool = False  # NAK = this model lacks it: not asked again
     # Changes when someone presses buttons (settings) or slowly (energy totals): asked every
-    # ``settings_every`` polls, its last values kept in between.
+    # ``slow_interval``, its last values kept in between.
     slow: bool = False
 
 
@@ -110,20 +111,29 @@ async def ask(link: AsciiLink, command: str, family: Family | None = None) -> st
 
 # Settings change when someone presses buttons, not between polls; at 2400 baud QPIRI's ~100
 # bytes cost ~0.4 s of every poll, time the grid signal (QPIGS) should have. The energy total
-# moves by a few Wh a poll; a counter read every few minutes is enough for any rate.
-SETTINGS_EVERY = 30
+# moves by a few Wh a poll; a counter read once a minute is enough for any rate. The same
+# ``slow_interval`` as the Modbus maps' slow registers.
+SLOW_INTERVAL = 60.0
 
 
 class AsciiDriver:
-    def __init__(self, family: Family, name: str, settings_every: int = SETTINGS_EVERY) -> None:
+    def __init__(
+        self,
+        family: Family,
+        name: str,
+        *,
+        slow_interval: float = SLOW_INTERVAL,
+        clock: Clock = system_clock,
+    ) -> None:
         self.family = family
         self.name = name  # the inverter's name, for log lines
-        self.settings_every = settings_every
+        self.slow_interval = slow_interval
+        self._clock = clock
+        self._slow_at: float | None = None  # when the slow commands were last due
         self.protocol_id: str | None = None
         self._identity: list[Decoded] = []
         self._absent: set[str] = set()
         self._slow: dict[str, list[Decoded]] = {}  # slow command → its last values
-        self._polls = 0
 
     @property
     def identity(self) -> list[Decoded]:
@@ -167,8 +177,10 @@ class AsciiDriver:
         return identity
 
     async def poll(self, link: AsciiLink) -> list[Decoded]:
-        due = self._polls % self.settings_every == 0
-        self._polls += 1
+        now = self._clock()
+        due = self._slow_at is None or now - self._slow_at >= self.slow_interval
+        if due:
+            self._slow_at = now
         if self.protocol_id is None:
             await self.identify(link)
         elif due:
