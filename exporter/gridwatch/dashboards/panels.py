@@ -8,7 +8,22 @@ from gridwatch.dashboards.model import ALERTMANAGER, ALERTMANAGER_NAME, JSON, Pa
 
 LEGEND = {"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []}
 TOOLTIP = {"mode": "multi", "sort": "desc"}
+ONE_TOOLTIP = {"mode": "single", "sort": "none"}
 REDUCE_LAST = {"values": False, "calcs": ["lastNotNull"], "fields": ""}
+
+
+def _panel(
+    kind: str,
+    title: str,
+    description: str,
+    targets: tuple[Target, ...],
+    size: tuple[int, int],
+    **kw: Any,
+) -> Panel:
+    """A panel of ``kind`` at its kind's default ``size`` (width, height) unless ``kw`` sets it."""
+    kw.setdefault("width", size[0])
+    kw.setdefault("height", size[1])
+    return Panel(kind, title, description, list(targets), **kw)
 
 
 def stat(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
@@ -20,9 +35,7 @@ def stat(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
         "graphMode": kw.pop("graph", "none"),
         "justifyMode": "auto",
     }
-    kw.setdefault("width", 4)
-    kw.setdefault("height", 4)
-    return Panel("stat", title, description, list(targets), options=options, **kw)
+    return _panel("stat", title, description, targets, (4, 4), options=options, **kw)
 
 
 def gauge(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
@@ -31,9 +44,7 @@ def gauge(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
         "showThresholdMarkers": True,
         "showThresholdLabels": False,
     }
-    kw.setdefault("width", 4)
-    kw.setdefault("height", 5)
-    return Panel("gauge", title, description, list(targets), options=options, **kw)
+    return _panel("gauge", title, description, targets, (4, 5), options=options, **kw)
 
 
 def bars(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
@@ -49,7 +60,7 @@ def bars(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
         "minVizHeight": 10,
         "minVizWidth": 0,
     }
-    return Panel("bargauge", title, description, list(targets), options=options, **kw)
+    return _panel("bargauge", title, description, targets, (6, 6), options=options, **kw)
 
 
 def timeseries(
@@ -67,10 +78,8 @@ def timeseries(
         "thresholdsStyle": {"mode": kw.pop("threshold_style", "off")},
     }
     options = {"legend": LEGEND, "tooltip": TOOLTIP}
-    kw.setdefault("width", 12)
-    kw.setdefault("height", 8)
-    return Panel(
-        "timeseries", title, description, list(targets), custom=custom, options=options, **kw
+    return _panel(
+        "timeseries", title, description, targets, (12, 8), custom=custom, options=options, **kw
     )
 
 
@@ -82,13 +91,11 @@ def timeline(title: str, description: str, *targets: Target, **kw: Any) -> Panel
         "alignValue": "left",
         "rowHeight": 0.9,
         "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom"},
-        "tooltip": {"mode": "single", "sort": "none"},
+        "tooltip": ONE_TOOLTIP,
     }
-    kw.setdefault("width", 24)
-    kw.setdefault("height", 6)
     custom = {"lineWidth": 0, "fillOpacity": 80}
-    return Panel(
-        "state-timeline", title, description, list(targets), custom=custom, options=options, **kw
+    return _panel(
+        "state-timeline", title, description, targets, (24, 6), custom=custom, options=options, **kw
     )
 
 
@@ -103,11 +110,9 @@ def pie(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
             "placement": "right",
             "values": ["value"],
         },
-        "tooltip": {"mode": "single", "sort": "none"},
+        "tooltip": ONE_TOOLTIP,
     }
-    kw.setdefault("width", 6)
-    kw.setdefault("height", 8)
-    return Panel("piechart", title, description, list(targets), options=options, **kw)
+    return _panel("piechart", title, description, targets, (6, 8), options=options, **kw)
 
 
 def barchart(title: str, description: str, *targets: Target, x_field: str, **kw: Any) -> Panel:
@@ -127,27 +132,28 @@ def barchart(title: str, description: str, *targets: Target, x_field: str, **kw:
             "placement": "bottom",
             "calcs": [],
         },
-        "tooltip": {"mode": "single", "sort": "none"},
+        "tooltip": ONE_TOOLTIP,
     }
-    kw.setdefault("width", 12)
-    kw.setdefault("height", 8)
-    return Panel("barchart", title, description, list(targets), options=options, **kw)
+    return _panel("barchart", title, description, targets, (12, 8), options=options, **kw)
 
 
 def table(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
     options = {"showHeader": True, "cellHeight": "sm"}  # no footer: Grafana 12 dropped the key
-    kw.setdefault("width", 12)
-    kw.setdefault("height", 7)
-    return Panel("table", title, description, list(targets), options=options, **kw)
+    return _panel("table", title, description, targets, (12, 7), options=options, **kw)
 
 
 def alert_groups(title: str, description: str, **kw: Any) -> Panel:
     """Alertmanager's current alert groups (the alerts gridwatch's receiver acts on)."""
     options = {"alertmanager": ALERTMANAGER_NAME, "expandAll": True, "labels": ""}
-    kw.setdefault("width", 12)
-    kw.setdefault("height", 6)
-    return Panel(
-        "alertGroups", title, description, [], options=options, datasource=ALERTMANAGER, **kw
+    return _panel(
+        "alertGroups",
+        title,
+        description,
+        (),
+        (12, 6),
+        options=options,
+        datasource=ALERTMANAGER,
+        **kw,
     )
 
 
