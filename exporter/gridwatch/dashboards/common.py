@@ -20,6 +20,10 @@ MONEY = "none"
 VOLTAGE = steps((None, "red"), (207, "green"), (253, "red"))
 # The earlier inverter tool's battery colours: ≥ 80 % green, ≥ 50 % yellow, ≥ 20 % orange.
 SOC = steps((None, "red"), (0.2, "orange"), (0.5, "yellow"), (0.8, "green"))
+# Two-state colours: a count or flag of 1 or more is bad (red, orange), or an up flag is good.
+RED_AT_1 = steps((None, "green"), (1, "red"))
+ORANGE_AT_1 = steps((None, "green"), (1, "orange"))
+GREEN_AT_1 = steps((None, "red"), (1, "green"))
 GRID = mapping({"1": ("Grid up", "green"), "0": ("Grid DOWN", "red")})
 ON_OFF = mapping({"1": ("on", "green"), "0": ("off", "transparent")})
 PROBLEM = mapping({"0": ("ok", "transparent"), "1": ("set", "red")})

@@ -9,78 +9,72 @@ from gridwatch.dashboards.common import (
     INVERTER_UID,
     KWH,
     PROBLEM,
+    RED_AT_1,
     SITE_VAR,
     SOC,
     VOLTAGE,
 )
-from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
-from gridwatch.dashboards.panels import gauge, organize, stat, table, timeline, timeseries
+from gridwatch.dashboards.model import Dashboard, Panel, Row, Target, column, mapping, sel, steps
+from gridwatch.dashboards.panels import (
+    count_now,
+    organize,
+    per_device,
+    power_now,
+    ratio_gauge,
+    stat,
+    table,
+    timeline,
+    timeseries,
+)
+
+
+def _now(metric: str) -> Target:
+    return per_device(metric, INVERTER)
+
+
+def _bits(title: str, description: str, metric: str, legend: str) -> Panel:
+    """Every fault or warning bit of the register map over time, red while set."""
+    return timeline(
+        title, description, Target(sel(metric, INV), legend), mappings=PROBLEM, width=10, height=10
+    )
 
 
 def dashboard() -> Dashboard:
     flow = Row(
         "Power flow",
         [
-            stat(
+            power_now(
                 "Grid → inverter",
                 "Power drawn from the mains input (0 without mains).",
-                Target(
-                    sel("gridwatch_inverter_mains_power_watts", INV), "{{inverter}}", instant=True
-                ),
-                unit="watt",
-                graph="area",
+                _now("gridwatch_inverter_mains_power_watts"),
             ),
-            stat(
+            power_now(
                 "PV → inverter",
                 "Solar power of all strings.",
-                Target(
-                    sel("gridwatch_inverter_pv_total_power_watts", INV),
-                    "{{inverter}}",
-                    instant=True,
-                ),
-                unit="watt",
-                graph="area",
+                _now("gridwatch_inverter_pv_total_power_watts"),
             ),
-            stat(
+            power_now(
                 "Battery (+ charging / − discharging)",
                 "Battery power as the inverter measures it.",
-                Target(
-                    sel("gridwatch_inverter_battery_power_watts", INV), "{{inverter}}", instant=True
-                ),
-                unit="watt",
-                graph="area",
+                _now("gridwatch_inverter_battery_power_watts"),
                 thresholds=steps((None, "orange"), (0, "green")),
             ),
-            stat(
+            power_now(
                 "Inverter → load",
                 "Household load on the AC output.",
-                Target(
-                    sel("gridwatch_inverter_output_power_watts", INV), "{{inverter}}", instant=True
-                ),
-                unit="watt",
-                graph="area",
+                _now("gridwatch_inverter_output_power_watts"),
             ),
-            gauge(
+            ratio_gauge(
                 "Battery SOC",
                 "State of charge reported by the inverter.",
-                Target(
-                    sel("gridwatch_inverter_battery_soc_ratio", INV), "{{inverter}}", instant=True
-                ),
-                unit="percentunit",
-                min=0,
-                max=1,
+                _now("gridwatch_inverter_battery_soc_ratio"),
                 thresholds=SOC,
                 height=4,
             ),
-            gauge(
+            ratio_gauge(
                 "Output load",
                 "Load relative to the inverter's rated power.",
-                Target(
-                    sel("gridwatch_inverter_output_load_ratio", INV), "{{inverter}}", instant=True
-                ),
-                unit="percentunit",
-                min=0,
-                max=1,
+                _now("gridwatch_inverter_output_load_ratio"),
                 thresholds=steps((None, "green"), (0.8, "yellow"), (1, "red")),
                 height=4,
             ),
@@ -221,45 +215,28 @@ def dashboard() -> Dashboard:
             stat(
                 "Active faults / warnings",
                 "Fault and warning bits set now (names in the timelines below).",
-                Target(
-                    f"count({sel('gridwatch_inverter_fault', INV)} == 1) or vector(0)",
-                    "faults",
-                    instant=True,
-                ),
-                Target(
-                    f"count({sel('gridwatch_inverter_warning', INV)} == 1) or vector(0)",
-                    "warnings",
-                    instant=True,
-                ),
-                thresholds=steps((None, "green"), (1, "red")),
+                count_now(f"{sel('gridwatch_inverter_fault', INV)} == 1", "faults"),
+                count_now(f"{sel('gridwatch_inverter_warning', INV)} == 1", "warnings"),
+                thresholds=RED_AT_1,
                 unit="none",
             ),
-            timeline(
+            _bits(
                 "Faults",
                 "Every fault bit of the register map over time; red while set.",
-                Target(sel("gridwatch_inverter_fault", INV), "{{fault}}"),
-                mappings=PROBLEM,
-                width=10,
-                height=10,
+                "gridwatch_inverter_fault",
+                "{{fault}}",
             ),
-            timeline(
+            _bits(
                 "Warnings",
                 "Every warning bit over time; red while set.",
-                Target(sel("gridwatch_inverter_warning", INV), "{{warning}}"),
-                mappings=PROBLEM,
-                width=10,
-                height=10,
+                "gridwatch_inverter_warning",
+                "{{warning}}",
             ),
             table(
                 "Settings",
                 "Settings registers (in the map's unit) and enumerated settings in force.",
-                Target(sel("gridwatch_inverter_setting", INV), "", instant=True, table=True),
-                Target(
-                    f"{sel('gridwatch_inverter_setting_state', INV)} == 1",
-                    "",
-                    instant=True,
-                    table=True,
-                ),
+                column(sel("gridwatch_inverter_setting", INV)),
+                column(f"{sel('gridwatch_inverter_setting_state', INV)} == 1"),
                 transformations=organize("inverter", "setting", "state", "Value #A"),
                 width=12,
                 height=10,
@@ -267,10 +244,8 @@ def dashboard() -> Dashboard:
             table(
                 "Inverter",
                 "Register map, serial number and rated power.",
-                Target(sel("gridwatch_inverter_info", INV), "", instant=True, table=True),
-                Target(
-                    sel("gridwatch_inverter_rated_power_watts", INV), "", instant=True, table=True
-                ),
+                column(sel("gridwatch_inverter_info", INV)),
+                column(sel("gridwatch_inverter_rated_power_watts", INV)),
                 transformations=organize(
                     "inverter", "model", "serial_number", "Value #B", rename={"Value #B": "rated W"}
                 ),

@@ -63,6 +63,16 @@ class Target:
         return out
 
 
+def instant(expr: str, legend: str = "") -> Target:
+    """The value now (an instant query): what stats, gauges and bar gauges show."""
+    return Target(expr, legend, instant=True)
+
+
+def column(expr: str) -> Target:
+    """Columns of a table: an instant query as one frame with its labels as columns."""
+    return Target(expr, "", instant=True, table=True)
+
+
 def steps(*pairs: tuple[float | None, str]) -> JSON:
     return {
         "mode": "absolute",

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridwatch.dashboards.model import ALERTMANAGER, ALERTMANAGER_NAME, JSON, Panel, Target
+from gridwatch.dashboards.common import GREEN_AT_1, GRID
+from gridwatch.dashboards.model import (
+    ALERTMANAGER,
+    ALERTMANAGER_NAME,
+    BETWEEN_LEVELS,
+    JSON,
+    Panel,
+    Target,
+    Variable,
+    instant,
+    level_from,
+    override,
+    sel,
+)
 
 LEGEND = {"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []}
 TOOLTIP = {"mode": "multi", "sort": "desc"}
@@ -167,3 +180,79 @@ def organize(*keep: str, rename: dict[str, str] | None = None) -> list[JSON]:
         },
         {"id": "organize", "options": {"renameByName": rename or {}, "indexByName": {}}},
     ]
+
+
+# Panels and queries that several dashboards show the same way.
+
+
+def per_device(metric: str, device: Variable) -> Target:
+    """``metric`` now for each device the ``device`` variable selects, named by the device."""
+    label = device.label_name
+    return instant(sel(metric, f'{label}=~"${device.name}"'), f"{{{{{label}}}}}")
+
+
+def count_now(expr: str, legend: str) -> Target:
+    """How many series of ``expr`` there are now: 0, not "No data", when there are none."""
+    return instant(f"count({expr}) or vector(0)", legend)
+
+
+def power_now(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    """Power now with its recent course drawn behind the number."""
+    return stat(title, description, *targets, unit="watt", graph="area", **kw)
+
+
+def ratio_gauge(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    """A ratio from 0 to 1 shown as a percentage: state of charge, load."""
+    return gauge(title, description, *targets, unit="percentunit", min=0, max=1, **kw)
+
+
+def grid_now(description: str, **kw: Any) -> Panel:
+    """The debounced grid state: up, DOWN, or unknown while nothing can see the mains."""
+    return stat(
+        "Grid",
+        description,
+        instant(sel("gridwatch_grid_up"), "grid"),
+        mappings=GRID,
+        thresholds=GREEN_AT_1,
+        no_value="unknown",
+        **kw,
+    )
+
+
+def levels(metric: str, *matchers: str) -> tuple[Target, Target]:
+    """The strictest device's warning and critical levels now, one series each: ``metric``
+    names the level gauges with ``{level}`` where they say ``warning`` or ``critical``."""
+    return (
+        instant(f"min({sel(metric.format(level='warning'), *matchers)})", "warning"),
+        instant(f"min({sel(metric.format(level='critical'), *matchers)})", "critical"),
+    )
+
+
+def between_levels(
+    title: str, description: str, value: Target, low: Target, high: Target, **kw: Any
+) -> Panel:
+    """A stat of ``value`` coloured by where it stands between two levels queried beside it
+    (`BETWEEN_LEVELS`): green below ``low``, yellow from it, red from ``high``. The levels'
+    legends name them."""
+    return stat(
+        title,
+        description,
+        value,
+        low,
+        high,
+        thresholds=BETWEEN_LEVELS,
+        transformations=[level_from("B", low.legend, "min"), level_from("C", high.legend, "max")],
+        **kw,
+    )
+
+
+# The warning and critical levels drawn as dashed lines beside the value they judge.
+LEVEL_LINES = [
+    override(
+        name,
+        color={"mode": "fixed", "fixedColor": colour},
+        custom__fillOpacity=0,
+        custom__lineStyle={"fill": "dash", "dash": [10, 10]},
+    )
+    for name, colour in (("warning", "yellow"), ("critical", "red"))
+]
