@@ -13,66 +13,63 @@ from gridwatch.dashboards.common import (
     SITE_VAR,
     SOC,
 )
-from gridwatch.dashboards.model import (
-    BETWEEN_LEVELS,
-    Dashboard,
-    Row,
-    Target,
-    level_from,
-    override,
-    sel,
-    steps,
+from gridwatch.dashboards.model import Dashboard, Row, Target, column, instant, override, sel, steps
+from gridwatch.dashboards.panels import (
+    LEVEL_LINES,
+    bars,
+    between_levels,
+    levels,
+    organize,
+    per_device,
+    ratio_gauge,
+    stat,
+    table,
+    timeline,
+    timeseries,
 )
-from gridwatch.dashboards.panels import bars, gauge, organize, stat, table, timeline, timeseries
 
 # Cells "1".."32" sort as text; a leading zero keeps cell 2 before cell 10 in bars and legends.
 CELLS = (
     f"label_replace({sel('gridwatch_battery_cell_voltage_volts', BAT)}, "
     '"cell", "0$1", "cell", "^([0-9])$")'
 )
-DELTA_LINES = [
-    override(
-        name,
-        color={"mode": "fixed", "fixedColor": colour},
-        custom__fillOpacity=0,
-        custom__lineStyle={"fill": "dash", "dash": [10, 10]},
-    )
-    for name, colour in (("warning", "yellow"), ("critical", "red"))
-]
+DELTA = "gridwatch_battery_cell_delta_volts"
+DELTA_LEVELS = "gridwatch_battery_cell_delta_{level}_volts"
+
+
+def _now(metric: str) -> Target:
+    return per_device(metric, BATTERY)
 
 
 def dashboard() -> Dashboard:
     packs = Row(
         "Packs",
         [
-            gauge(
+            ratio_gauge(
                 "SOC",
                 "State of charge per pack.",
-                Target(sel("gridwatch_battery_soc_ratio", BAT), "{{battery}}", instant=True),
-                unit="percentunit",
-                min=0,
-                max=1,
+                _now("gridwatch_battery_soc_ratio"),
                 thresholds=SOC,
                 width=6,
             ),
             stat(
                 "Pack voltage",
                 "Pack voltage per battery.",
-                Target(sel("gridwatch_battery_voltage_volts", BAT), "{{battery}}", instant=True),
+                _now("gridwatch_battery_voltage_volts"),
                 unit="volt",
                 decimals=2,
             ),
             stat(
                 "Current (+ charging)",
                 "Pack current: positive while charging, negative while discharging.",
-                Target(sel("gridwatch_battery_current_amperes", BAT), "{{battery}}", instant=True),
+                _now("gridwatch_battery_current_amperes"),
                 unit="amp",
                 decimals=1,
             ),
             stat(
                 "Runtime at present load",
                 "Time to empty at the present discharge current; shown only while discharging.",
-                Target(sel("gridwatch_battery_runtime_seconds", BAT), "{{battery}}", instant=True),
+                _now("gridwatch_battery_runtime_seconds"),
                 unit="s",
                 no_value="charging or idle",
                 thresholds=steps((None, "red"), (3600, "orange"), (4 * 3600, "green")),
@@ -80,10 +77,9 @@ def dashboard() -> Dashboard:
             stat(
                 "Energy left",
                 "Remaining charge × voltage, per pack.",
-                Target(
+                instant(
                     sel("gridwatch_battery_remaining_energy_joules", BAT) + " / 3.6e6",
                     "{{battery}}",
-                    instant=True,
                 ),
                 unit=KWH,
                 decimals=2,
@@ -121,7 +117,7 @@ def dashboard() -> Dashboard:
             bars(
                 "Cell voltages",
                 "Every cell of every selected pack now (scale for LiFePO4: 2.5–3.65 V).",
-                Target(CELLS, "{{battery}} cell {{cell}}", instant=True),
+                instant(CELLS, "{{battery}} cell {{cell}}"),
                 unit="volt",
                 decimals=3,
                 min=2.5,
@@ -133,39 +129,21 @@ def dashboard() -> Dashboard:
                 width=16,
                 height=9,
             ),
-            stat(
+            between_levels(
                 "Cell delta",
                 "Highest − lowest cell voltage. Colours from the packs' configured levels "
                 "(cell_delta_warning / cell_delta_critical).",
-                Target(sel("gridwatch_battery_cell_delta_volts", BAT), "{{battery}}", instant=True),
-                Target(
-                    f"min({sel('gridwatch_battery_cell_delta_warning_volts', BAT)})",
-                    "warning",
-                    instant=True,
-                ),
-                Target(
-                    f"min({sel('gridwatch_battery_cell_delta_critical_volts', BAT)})",
-                    "critical",
-                    instant=True,
-                ),
+                _now(DELTA),
+                *levels(DELTA_LEVELS, BAT),
                 unit="volt",
                 decimals=3,
-                thresholds=BETWEEN_LEVELS,
-                transformations=[
-                    level_from("B", "warning", "min"),
-                    level_from("C", "critical", "max"),
-                ],
                 height=9,
             ),
             table(
                 "Lowest / highest cell",
                 "Which cell is lowest and which highest, per pack (1-based).",
-                Target(
-                    sel("gridwatch_battery_lowest_cell_number", BAT), "", instant=True, table=True
-                ),
-                Target(
-                    sel("gridwatch_battery_highest_cell_number", BAT), "", instant=True, table=True
-                ),
+                column(sel("gridwatch_battery_lowest_cell_number", BAT)),
+                column(sel("gridwatch_battery_highest_cell_number", BAT)),
                 transformations=organize(
                     "battery",
                     "Value #A",
@@ -187,14 +165,11 @@ def dashboard() -> Dashboard:
             timeseries(
                 "Cell delta over time",
                 "Delta per pack with the warning and critical levels.",
-                Target(sel("gridwatch_battery_cell_delta_volts", BAT), "{{battery}}"),
-                Target(f"min({sel('gridwatch_battery_cell_delta_warning_volts', BAT)})", "warning"),
-                Target(
-                    f"min({sel('gridwatch_battery_cell_delta_critical_volts', BAT)})", "critical"
-                ),
+                Target(sel(DELTA, BAT), "{{battery}}"),
+                *levels(DELTA_LEVELS, BAT, now=False),
                 unit="volt",
                 decimals=3,
-                overrides=DELTA_LINES,
+                overrides=LEVEL_LINES,
                 width=8,
                 height=9,
             ),
@@ -234,17 +209,12 @@ def dashboard() -> Dashboard:
             table(
                 "Packs",
                 "Type, firmware, cells, cycles, health and capacity per pack.",
-                Target(sel("gridwatch_battery_info", BAT), "", instant=True, table=True),
-                Target(sel("gridwatch_battery_cells", BAT), "", instant=True, table=True),
-                Target(sel("gridwatch_battery_cycles_total", BAT), "", instant=True, table=True),
-                Target(sel("gridwatch_battery_soh_ratio", BAT), "", instant=True, table=True),
-                Target(
-                    sel("gridwatch_battery_design_charge_coulombs", BAT) + " / 3600",
-                    "",
-                    instant=True,
-                    table=True,
-                ),
-                Target(sel("gridwatch_battery_problem_code", BAT), "", instant=True, table=True),
+                column(sel("gridwatch_battery_info", BAT)),
+                column(sel("gridwatch_battery_cells", BAT)),
+                column(sel("gridwatch_battery_cycles_total", BAT)),
+                column(sel("gridwatch_battery_soh_ratio", BAT)),
+                column(sel("gridwatch_battery_design_charge_coulombs", BAT) + " / 3600"),
+                column(sel("gridwatch_battery_problem_code", BAT)),
                 transformations=organize(
                     "battery",
                     "type",

@@ -219,13 +219,15 @@ def grid_now(description: str, **kw: Any) -> Panel:
     )
 
 
-def levels(metric: str, *matchers: str) -> tuple[Target, Target]:
-    """The strictest device's warning and critical levels now, one series each: ``metric``
-    names the level gauges with ``{level}`` where they say ``warning`` or ``critical``."""
-    return (
-        instant(f"min({sel(metric.format(level='warning'), *matchers)})", "warning"),
-        instant(f"min({sel(metric.format(level='critical'), *matchers)})", "critical"),
-    )
+def levels(metric: str, *matchers: str, now: bool = True) -> tuple[Target, Target]:
+    """The strictest device's warning and critical levels, one series each (an instant query
+    unless ``now`` is false): ``metric`` names the level gauges with ``{level}`` where they say
+    ``warning`` or ``critical``."""
+
+    def strictest(level: str) -> Target:
+        return Target(f"min({sel(metric.format(level=level), *matchers)})", level, instant=now)
+
+    return strictest("warning"), strictest("critical")
 
 
 def between_levels(
