@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from gridwatch.dashboards import submeters
-from gridwatch.dashboards.common import GRID, GRID_UID, INSTANCE_VAR, METER, SITE_VAR, VOLTAGE, M
+from gridwatch.dashboards.common import (
+    GREEN_AT_1,
+    GRID,
+    GRID_UID,
+    INSTANCE_VAR,
+    METER,
+    ORANGE_AT_1,
+    SITE_VAR,
+    VOLTAGE,
+    M,
+)
 from gridwatch.dashboards.model import (
-    BETWEEN_LEVELS,
     Dashboard,
     Row,
     Target,
+    instant,
     level_from,
     override,
     phase_overrides,
     sel,
-    steps,
 )
-from gridwatch.dashboards.panels import bars, pie, stat, timeline, timeseries
+from gridwatch.dashboards.panels import (
+    LEVEL_LINES,
+    bars,
+    between_levels,
+    grid_now,
+    levels,
+    per_device,
+    pie,
+    stat,
+    timeline,
+    timeseries,
+)
 
 PEAK = sel("gridwatch_p1_phase_current_peak_amperes", M)
 CURRENT = f"abs({sel('gridwatch_p1_phase_current_amperes', M)})"
@@ -26,15 +46,7 @@ FUSE_LINE = override(
     custom__fillOpacity=0,
     custom__lineWidth=2,
 )
-LEVEL_LINES = [
-    override(
-        name,
-        color={"mode": "fixed", "fixedColor": colour},
-        custom__fillOpacity=0,
-        custom__lineStyle={"fill": "dash", "dash": [10, 10]},
-    )
-    for name, colour in (("warning", "yellow"), ("critical", "red"))
-]
+IMBALANCE = "gridwatch_p1_phase_imbalance_amperes"
 # The alert rules' near-fuse level (alerts.phase_near_fuse_ratio), default 0.9 like the rule.
 NEAR_FUSE = f"max({sel('gridwatch_alert_phase_near_fuse_ratio')}) or on() vector(0.9)"
 # Percent of the near-fuse level (the bar's max, from the query above): red at it.
@@ -56,8 +68,8 @@ def dashboard() -> Dashboard:
                 "Current per phase",
                 "|I| per phase now (the fuse trips on magnitude, whichever way power flows) and "
                 "the meter's total.",
-                Target(CURRENT, "{{phase}}", instant=True),
-                Target(sel("gridwatch_p1_current_amperes", M), "total", instant=True),
+                instant(CURRENT, "{{phase}}"),
+                instant(sel("gridwatch_p1_current_amperes", M), "total"),
                 unit="amp",
                 decimals=1,
                 width=6,
@@ -66,7 +78,7 @@ def dashboard() -> Dashboard:
             stat(
                 "Voltage per phase",
                 "Green inside 207–253 V (230 V ± 10 %, EN 50160), red outside.",
-                Target(sel("gridwatch_p1_phase_voltage_volts", M), "{{phase}}", instant=True),
+                instant(sel("gridwatch_p1_phase_voltage_volts", M), "{{phase}}"),
                 unit="volt",
                 decimals=1,
                 thresholds=VOLTAGE,
@@ -75,46 +87,22 @@ def dashboard() -> Dashboard:
             stat(
                 "Power per phase",
                 "Active power per phase and in total; negative while exporting.",
-                Target(sel("gridwatch_p1_phase_power_watts", M), "{{phase}}", instant=True),
-                Target(sel("gridwatch_p1_power_watts", M), "total", instant=True),
+                instant(sel("gridwatch_p1_phase_power_watts", M), "{{phase}}"),
+                instant(sel("gridwatch_p1_power_watts", M), "total"),
                 unit="watt",
                 width=6,
             ),
-            stat(
+            between_levels(
                 "Max imbalance",
                 "max − min of |I| over the phases. Colours come from the meter's configured "
                 "levels (imbalance_warning_amperes / imbalance_critical_amperes).",
-                Target(sel("gridwatch_p1_phase_imbalance_amperes", M), "{{meter}}", instant=True),
-                # The strictest meter's levels (one series each): yellow from warning, red from
-                # critical.
-                Target(
-                    f"min({sel('gridwatch_p1_phase_imbalance_warning_amperes', M)})",
-                    "warning",
-                    instant=True,
-                ),
-                Target(
-                    f"min({sel('gridwatch_p1_phase_imbalance_critical_amperes', M)})",
-                    "critical",
-                    instant=True,
-                ),
+                per_device(IMBALANCE, METER),
+                *levels("gridwatch_p1_phase_imbalance_{level}_amperes", M),
                 unit="amp",
                 decimals=1,
-                thresholds=BETWEEN_LEVELS,
-                transformations=[
-                    level_from("B", "warning", "min"),
-                    level_from("C", "critical", "max"),
-                ],
                 width=3,
             ),
-            stat(
-                "Grid",
-                "Debounced grid state from the inverter and/or the meter.",
-                Target(sel("gridwatch_grid_up"), "grid", instant=True),
-                mappings=GRID,
-                thresholds=steps((None, "red"), (1, "green")),
-                no_value="unknown",
-                width=3,
-            ),
+            grid_now("Debounced grid state from the inverter and/or the meter.", width=3),
         ],
     )
     phases = Row(
@@ -132,7 +120,7 @@ def dashboard() -> Dashboard:
             pie(
                 "Phase balance",
                 "Share of |I| per phase now: a big slice is the phase to move loads away from.",
-                Target(CURRENT, "{{phase}}", instant=True),
+                instant(CURRENT, "{{phase}}"),
                 unit="amp",
                 overrides=phase_overrides(),
             ),
@@ -149,8 +137,8 @@ def dashboard() -> Dashboard:
                 "Phase load vs fuse",
                 "|I| / fuse per phase. The bar is full at the near-fuse alert level (default "
                 "90 % of the fuse): yellow from 90 % of that level, red at it.",
-                Target(sel("gridwatch_p1_phase_load_ratio", M), "{{phase}}", instant=True),
-                Target(NEAR_FUSE, "near fuse", instant=True),
+                instant(sel("gridwatch_p1_phase_load_ratio", M), "{{phase}}"),
+                instant(NEAR_FUSE, "near fuse"),
                 unit="percentunit",
                 min=0,
                 thresholds=NEAR_FUSE_LEVELS,
@@ -161,7 +149,7 @@ def dashboard() -> Dashboard:
             timeseries(
                 "Imbalance",
                 "Phase imbalance over time with the meter's warning and critical levels.",
-                Target(sel("gridwatch_p1_phase_imbalance_amperes", M), "imbalance {{meter}}"),
+                Target(sel(IMBALANCE, M), "imbalance {{meter}}"),
                 Target(sel("gridwatch_p1_phase_imbalance_warning_amperes", M), "warning"),
                 Target(sel("gridwatch_p1_phase_imbalance_critical_amperes", M), "critical"),
                 unit="amp",
@@ -203,14 +191,10 @@ def dashboard() -> Dashboard:
             stat(
                 "Sags / swells (meter lifetime)",
                 "Voltage sags and swells counted by the meter per phase, and power failures.",
-                Target(sel("gridwatch_p1_voltage_sags_total", M), "sags {{phase}}", instant=True),
-                Target(
-                    sel("gridwatch_p1_voltage_swells_total", M), "swells {{phase}}", instant=True
-                ),
-                Target(sel("gridwatch_p1_power_failures_total", M), "power failures", instant=True),
-                Target(
-                    sel("gridwatch_p1_long_power_failures_total", M), "long failures", instant=True
-                ),
+                instant(sel("gridwatch_p1_voltage_sags_total", M), "sags {{phase}}"),
+                instant(sel("gridwatch_p1_voltage_swells_total", M), "swells {{phase}}"),
+                instant(sel("gridwatch_p1_power_failures_total", M), "power failures"),
+                instant(sel("gridwatch_p1_long_power_failures_total", M), "long failures"),
                 width=8,
                 height=6,
                 unit="none",
@@ -218,22 +202,15 @@ def dashboard() -> Dashboard:
             stat(
                 "New in the range",
                 "Sags, swells and power failures that happened in the selected time range.",
-                Target(
-                    f"sum(increase({sel('gridwatch_p1_voltage_sags_total', M)}[$__range]))",
-                    "sags",
-                    instant=True,
+                *(
+                    instant(f"sum(increase({sel(metric, M)}[$__range]))", name)
+                    for metric, name in (
+                        ("gridwatch_p1_voltage_sags_total", "sags"),
+                        ("gridwatch_p1_voltage_swells_total", "swells"),
+                        ("gridwatch_p1_power_failures_total", "failures"),
+                    )
                 ),
-                Target(
-                    f"sum(increase({sel('gridwatch_p1_voltage_swells_total', M)}[$__range]))",
-                    "swells",
-                    instant=True,
-                ),
-                Target(
-                    f"sum(increase({sel('gridwatch_p1_power_failures_total', M)}[$__range]))",
-                    "failures",
-                    instant=True,
-                ),
-                thresholds=steps((None, "green"), (1, "orange")),
+                thresholds=ORANGE_AT_1,
                 decimals=0,
                 width=8,
                 height=6,
@@ -246,7 +223,7 @@ def dashboard() -> Dashboard:
                 Target(sel("gridwatch_grid_up"), "grid"),
                 Target(sel("gridwatch_grid_signal_up"), "{{source}} {{device}}"),
                 mappings=GRID,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
         ],
     )
