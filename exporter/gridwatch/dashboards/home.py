@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from gridwatch.dashboards.common import (
     AREA,
-    BAT,
     BATTERIES,
     BATTERY,
     CURRENCY,
-    GRID,
     GRID_UID,
     HEALTH,
     HOME,
@@ -23,6 +21,7 @@ from gridwatch.dashboards.common import (
     PRICE,
     PRICES,
     QUEUE,
+    RED_AT_1,
     SITE_VAR,
     SOC,
     A,
@@ -31,17 +30,18 @@ from gridwatch.dashboards.common import (
     Q,
     day_high,
 )
-from gridwatch.dashboards.model import (
-    BETWEEN_LEVELS,
-    Dashboard,
-    Row,
-    Target,
-    level_from,
-    link,
-    sel,
-    steps,
+from gridwatch.dashboards.model import Dashboard, Row, Target, instant, link, sel, steps
+from gridwatch.dashboards.panels import (
+    alert_groups,
+    between_levels,
+    count_now,
+    grid_now,
+    per_device,
+    power_now,
+    ratio_gauge,
+    stat,
+    timeseries,
 )
-from gridwatch.dashboards.panels import alert_groups, gauge, stat, timeseries
 
 # Total price when a tariff is configured, else spot: both carry the same labels.
 PRICE_NOW = (
@@ -68,51 +68,38 @@ def dashboard() -> Dashboard:
     status = Row(
         "Now",
         [
-            stat(
-                "Grid",
+            grid_now(
                 "Is mains power there? Debounced by the exporter; 'unknown' while the inverter "
                 "or meter cannot be read.",
-                Target(sel("gridwatch_grid_up"), "grid", instant=True),
-                mappings=GRID,
-                thresholds=steps((None, "red"), (1, "green")),
-                no_value="unknown",
                 links=[link(OUTAGES, "Outages and grid history")],
             ),
-            stat(
+            power_now(
                 "Import / export now",
                 "Net power at the P1 meter: positive = importing from the grid, negative = "
                 "exporting.",
-                Target(sel("gridwatch_p1_power_watts", M), "{{meter}}", instant=True),
-                unit="watt",
+                per_device("gridwatch_p1_power_watts", METER),
                 thresholds=steps((None, "green"), (0, "blue"), (3000, "yellow"), (8000, "red")),
-                graph="area",
                 links=[link(GRID_UID, "Grid & phases")],
             ),
-            stat(
+            between_levels(
                 "Price now ($currency/kWh)",
                 "What an imported kWh costs this quarter hour (all fees and VAT with a tariff, "
                 "else spot). Yellow above today's mean, red above halfway to today's maximum.",
-                Target(PRICE_NOW, "{{area}}", instant=True),
+                instant(PRICE_NOW, "{{area}}"),
                 # One series each (min over areas): the levels the colours are placed between.
-                Target(f"min({_day_stat('per_kwh', 'mean')})", "mean", instant=True),
-                Target(
+                instant(f"min({_day_stat('per_kwh', 'mean')})", "mean"),
+                instant(
                     f"min({day_high(_day_stat('per_kwh', 'mean'), _day_stat('per_kwh', 'max'))})",
                     "high",
-                    instant=True,
                 ),
                 unit=PRICE,
                 decimals=2,
-                thresholds=BETWEEN_LEVELS,
-                transformations=[
-                    level_from("B", "mean", "min"),
-                    level_from("C", "high", "max"),
-                ],
                 links=[link(PRICES, "Prices & cost")],
             ),
             stat(
                 "Cost today ($currency)",
                 "Money paid for imported energy since local midnight.",
-                Target(_period_cost("day"), "{{meter}}", instant=True),
+                instant(_period_cost("day"), "{{meter}}"),
                 unit=MONEY,
                 decimals=2,
                 links=[link(PRICES, "Prices & cost")],
@@ -120,11 +107,10 @@ def dashboard() -> Dashboard:
             stat(
                 "Energy today",
                 "kWh imported since local midnight.",
-                Target(
+                instant(
                     sel("gridwatch_energy_period_joules", M, 'direction="import"', 'period="day"')
                     + " / 3.6e6",
                     "{{meter}}",
-                    instant=True,
                 ),
                 unit=KWH,
                 decimals=2,
@@ -132,8 +118,8 @@ def dashboard() -> Dashboard:
             stat(
                 "Active alerts",
                 "Alerts firing in Prometheus right now (details in the alert list below).",
-                Target('count(ALERTS{alertstate="firing"}) or vector(0)', "firing", instant=True),
-                thresholds=steps((None, "green"), (1, "red")),
+                count_now('ALERTS{alertstate="firing"}', "firing"),
+                thresholds=RED_AT_1,
                 unit="none",
             ),
         ],
@@ -141,49 +127,36 @@ def dashboard() -> Dashboard:
     home_power = Row(
         "Battery, solar and outages",
         [
-            gauge(
+            ratio_gauge(
                 "Battery SOC",
                 "State of charge of each BMS pack and of the inverter's battery.",
-                Target(sel("gridwatch_battery_soc_ratio", BAT), "{{battery}}", instant=True),
-                Target(
-                    sel("gridwatch_inverter_battery_soc_ratio", INV), "{{inverter}}", instant=True
-                ),
-                unit="percentunit",
-                min=0,
-                max=1,
+                per_device("gridwatch_battery_soc_ratio", BATTERY),
+                per_device("gridwatch_inverter_battery_soc_ratio", INVERTER),
                 thresholds=SOC,
                 width=6,
                 links=[link(BATTERIES, "Batteries")],
             ),
-            stat(
+            power_now(
                 "PV now",
                 "Solar power of all strings.",
-                Target(
+                instant(
                     f"sum by (inverter) ({sel('gridwatch_inverter_pv_total_power_watts', INV)})",
                     "{{inverter}}",
-                    instant=True,
                 ),
-                unit="watt",
-                graph="area",
                 links=[link(INVERTER_UID, "Inverter & battery")],
             ),
-            stat(
+            power_now(
                 "Load now",
                 "Household load on the inverter's AC output.",
-                Target(
-                    sel("gridwatch_inverter_output_power_watts", INV), "{{inverter}}", instant=True
-                ),
-                unit="watt",
-                graph="area",
+                per_device("gridwatch_inverter_output_power_watts", INVERTER),
             ),
             stat(
                 "Next outage",
                 "Start of the planned outage in progress or of the next one (queue's schedule).",
-                Target(
+                instant(
                     sel("gridwatch_outage_schedule_next_outage_start_timestamp_seconds", Q)
                     + " * 1000",
                     "{{queue}}",
-                    instant=True,
                 ),
                 unit="dateTimeFromNow",
                 no_value="none planned",
@@ -193,19 +166,15 @@ def dashboard() -> Dashboard:
                 "Battery vs next outage",
                 "Battery runtime at the present load minus the outage time it has to cover; "
                 "negative = it will not last.",
-                Target(
-                    sel("gridwatch:outage_battery_runtime_margin_seconds", Q),
-                    "{{queue}}",
-                    instant=True,
-                ),
+                per_device("gridwatch:outage_battery_runtime_margin_seconds", QUEUE),
                 unit="s",
                 thresholds=steps((None, "red"), (0, "green")),
             ),
             stat(
                 "Source health",
                 "Sources that answered their last poll / all sources.",
-                Target(f"sum({sel('gridwatch_source_up')})", "up", instant=True),
-                Target(f"count({sel('gridwatch_source_up')})", "all", instant=True),
+                instant(f"sum({sel('gridwatch_source_up')})", "up"),
+                instant(f"count({sel('gridwatch_source_up')})", "all"),
                 links=[link(HEALTH, "gridwatch health")],
                 width=2,
                 unit="none",
