@@ -3,6 +3,9 @@ capacity fee (effektavgift)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from gridwatch.dashboards.automation_panels import scheduled_loads_row
 from gridwatch.dashboards.common import (
     AREA,
@@ -19,15 +22,8 @@ from gridwatch.dashboards.common import (
     M,
     day_high,
 )
-from gridwatch.dashboards.model import (
-    Dashboard,
-    Panel,
-    Row,
-    Target,
-    override,
-    sel,
-)
-from gridwatch.dashboards.panels import barchart, organize, stat, table, timeseries
+from gridwatch.dashboards.model import Dashboard, Panel, Row, Target, column, instant, override, sel
+from gridwatch.dashboards.panels import barchart, organize, per_device, stat, table, timeseries
 
 PERIODS = ("quarter", "hour", "day", "month")
 
@@ -125,15 +121,19 @@ def slot_chart(day: str, title: str) -> Panel:
     )
 
 
-def _cost_stat(direction: str, title: str, description: str) -> Panel:
+def _so_far(title: str, description: str, per_period: Callable[[str], str], **kw: Any) -> Panel:
+    """One value per current local period (quarter, hour, day, month), each named by it."""
     return stat(
-        title,
-        description,
-        *(Target(period_cost(p, direction), p, instant=True) for p in PERIODS),
-        unit=MONEY,
-        decimals=2,
-        width=6,
+        title, description, *(instant(per_period(p), p) for p in PERIODS), decimals=2, width=6, **kw
     )
+
+
+def _cost_stat(direction: str, title: str, description: str) -> Panel:
+    return _so_far(title, description, lambda p: period_cost(p, direction), unit=MONEY)
+
+
+def _price_now(title: str, description: str, *targets: Target) -> Panel:
+    return stat(title, description, *targets, unit=PRICE, decimals=2, width=6)
 
 
 def dashboard() -> Dashboard:
@@ -142,47 +142,33 @@ def dashboard() -> Dashboard:
         [
             slot_chart("today", "Today ($currency/kWh)"),
             slot_chart("tomorrow", "Tomorrow ($currency/kWh)"),
-            stat(
+            _price_now(
                 "Price now ($currency/kWh)",
                 "Spot (excl. VAT), total import price and export compensation of this quarter.",
-                Target(sel("gridwatch_price_spot_per_kwh", A, C), "spot", instant=True),
-                Target(sel("gridwatch_price_total_per_kwh", A, C), "total", instant=True),
-                Target(sel("gridwatch_price_export_per_kwh", A, C), "export", instant=True),
-                unit=PRICE,
-                decimals=2,
-                width=6,
+                instant(sel("gridwatch_price_spot_per_kwh", A, C), "spot"),
+                instant(sel("gridwatch_price_total_per_kwh", A, C), "total"),
+                instant(sel("gridwatch_price_export_per_kwh", A, C), "export"),
             ),
-            stat(
+            _price_now(
                 "Today min / mean / max ($currency/kWh)",
                 "Statistics of today's slot prices (total with a tariff, else spot).",
-                *(Target(day_stat("today", s), s, instant=True) for s in ("min", "mean", "max")),
-                unit=PRICE,
-                decimals=2,
-                width=6,
+                *(instant(day_stat("today", s), s) for s in ("min", "mean", "max")),
             ),
             stat(
                 "Cheapest window starts",
                 "Start of the cheapest 1, 2 and 3 hour windows in the next 24 h of known prices: "
                 "when to run the dishwasher, washer or EV charger.",
-                Target(
+                instant(
                     sel("gridwatch_price_cheapest_window_start_timestamp_seconds", A) + " * 1000",
                     "{{hours}} h",
-                    instant=True,
                 ),
                 unit="dateTimeAsLocalNoDateIfToday",
                 width=6,
             ),
-            stat(
+            _price_now(
                 "Cheapest window mean ($currency/kWh)",
                 "Mean price of each cheapest window.",
-                Target(
-                    sel("gridwatch_price_cheapest_window_mean_per_kwh", A, C),
-                    "{{hours}} h",
-                    instant=True,
-                ),
-                unit=PRICE,
-                decimals=2,
-                width=6,
+                instant(sel("gridwatch_price_cheapest_window_mean_per_kwh", A, C), "{{hours}} h"),
             ),
         ],
     )
@@ -238,36 +224,26 @@ def dashboard() -> Dashboard:
                 "Export earnings so far ($currency)",
                 "Money earned by exports in the current local periods (with a tariff).",
             ),
-            stat(
+            _so_far(
                 "Energy so far",
                 "kWh imported in the current local quarter, hour, day and month.",
-                *(
-                    Target(
-                        sel(
-                            "meter_direction:gridwatch_energy_kwh:period",
-                            M,
-                            'direction="import"',
-                            f'period="{p}"',
-                        ),
-                        p,
-                        instant=True,
-                    )
-                    for p in PERIODS
+                lambda p: sel(
+                    "meter_direction:gridwatch_energy_kwh:period",
+                    M,
+                    'direction="import"',
+                    f'period="{p}"',
                 ),
                 unit=KWH,
-                decimals=2,
-                width=6,
             ),
             stat(
                 "Bill this month so far ($currency)",
                 "Imports − exports + capacity fee + fixed monthly fees (the recording rule "
                 "meter_currency:gridwatch_energy_bill_month_so_far).",
-                Target(
+                instant(
                     'meter_currency:gridwatch_energy_bill_month_so_far{meter=~"$meter"}',
                     "{{meter}}",
-                    instant=True,
                 ),
-                Target(sel("gridwatch_tariff_monthly_fees"), "fixed fees", instant=True),
+                instant(sel("gridwatch_tariff_monthly_fees"), "fixed fees"),
                 unit=MONEY,
                 decimals=0,
                 width=6,
@@ -363,18 +339,14 @@ def dashboard() -> Dashboard:
                 "This hour so far",
                 "Average import power of the current clock hour: if it beats the lowest counted "
                 "peak it raises this month's fee.",
-                Target(
-                    sel("gridwatch_capacity_current_hour_average_watts", M),
-                    "{{meter}}",
-                    instant=True,
-                ),
+                per_device("gridwatch_capacity_current_hour_average_watts", METER),
                 unit="watt",
                 width=4,
             ),
             stat(
                 "Billed power",
                 "Mean of the month's counted peak hours: the power the fee is billed on.",
-                Target(sel("gridwatch_capacity_billed_watts", M), "{{meter}}", instant=True),
+                per_device("gridwatch_capacity_billed_watts", METER),
                 unit="watt",
                 no_value="no complete hour yet",
                 width=4,
@@ -382,7 +354,7 @@ def dashboard() -> Dashboard:
             stat(
                 "Capacity fee this month ($currency)",
                 "The fee so far, incl. VAT.",
-                Target(sel("gridwatch_capacity_fee", M), "{{meter}}", instant=True),
+                per_device("gridwatch_capacity_fee", METER),
                 unit=MONEY,
                 decimals=0,
                 width=4,
@@ -390,13 +362,8 @@ def dashboard() -> Dashboard:
             table(
                 "Counted peak hours this month",
                 "The hours the rule counts (weighted, highest first) and when each started.",
-                Target(sel("gridwatch_capacity_peak_watts", M), "", instant=True, table=True),
-                Target(
-                    sel("gridwatch_capacity_peak_start_timestamp_seconds", M) + " * 1000",
-                    "",
-                    instant=True,
-                    table=True,
-                ),
+                column(sel("gridwatch_capacity_peak_watts", M)),
+                column(sel("gridwatch_capacity_peak_start_timestamp_seconds", M) + " * 1000"),
                 transformations=[
                     *organize(
                         "rank",
