@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import GRID, INSTANCE_VAR, KWH, OUTAGES, QUEUE, SITE_VAR, Q
-from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
-from gridwatch.dashboards.panels import bars, stat, timeline, timeseries
+from gridwatch.dashboards.common import (
+    GREEN_AT_1,
+    GRID,
+    INSTANCE_VAR,
+    KWH,
+    OUTAGES,
+    QUEUE,
+    RED_AT_1,
+    SITE_VAR,
+    Q,
+)
+from gridwatch.dashboards.model import Dashboard, Row, Target, instant, mapping, sel, steps
+from gridwatch.dashboards.panels import bars, per_device, stat, timeline, timeseries
 
 PUBLISHED = mapping({"1": ("in force", "green"), "0": ("no information yet", "orange")})
 # The day status state set folded into one number per day, so a stat can name it.
@@ -38,27 +48,23 @@ def dashboard() -> Dashboard:
             stat(
                 "Planned outage now",
                 "Is the queue inside a planned outage window right now?",
-                Target(
-                    sel("gridwatch_outage_schedule_outage_active", Q), "{{queue}}", instant=True
-                ),
+                per_device("gridwatch_outage_schedule_outage_active", QUEUE),
                 mappings=PLANNED,
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
                 no_value="no schedule",
             ),
             stat(
                 "Next outage",
                 "Start and end of the outage in progress, else of the next one.",
-                Target(
+                instant(
                     sel("gridwatch_outage_schedule_next_outage_start_timestamp_seconds", Q)
                     + " * 1000",
                     "starts",
-                    instant=True,
                 ),
-                Target(
+                instant(
                     sel("gridwatch_outage_schedule_next_outage_end_timestamp_seconds", Q)
                     + " * 1000",
                     "ends",
-                    instant=True,
                 ),
                 unit="dateTimeAsLocalNoDateIfToday",
                 no_value="none planned",
@@ -67,10 +73,8 @@ def dashboard() -> Dashboard:
             stat(
                 "Starts in / lasts",
                 "Time until the next outage starts (0 while one is on) and how much of it is left.",
-                Target(
-                    sel("gridwatch:outage_next_starts_in_seconds", Q), "starts in", instant=True
-                ),
-                Target(sel("gridwatch:outage_next_remaining_seconds", Q), "to cover", instant=True),
+                instant(sel("gridwatch:outage_next_starts_in_seconds", Q), "starts in"),
+                instant(sel("gridwatch:outage_next_remaining_seconds", Q), "to cover"),
                 unit="s",
                 width=6,
             ),
@@ -78,15 +82,11 @@ def dashboard() -> Dashboard:
                 "Outage time per day",
                 "Definite outages (in force) and possible ones (the operator's 'maybe' half hours "
                 "and weekly template), today and tomorrow, DST-correct.",
-                Target(
-                    sel("gridwatch_outage_schedule_planned_outage_seconds", Q),
-                    "{{day}} definite",
-                    instant=True,
+                instant(
+                    sel("gridwatch_outage_schedule_planned_outage_seconds", Q), "{{day}} definite"
                 ),
-                Target(
-                    sel("gridwatch_outage_schedule_possible_outage_seconds", Q),
-                    "{{day}} possible",
-                    instant=True,
+                instant(
+                    sel("gridwatch_outage_schedule_possible_outage_seconds", Q), "{{day}} possible"
                 ),
                 unit="s",
                 min=0,
@@ -99,7 +99,7 @@ def dashboard() -> Dashboard:
                 "Day status",
                 "Published, waiting (preliminary windows, not alerted on), emergency (schedule "
                 "suspended), no outages, or no data. 'No data' is never 'no outages'.",
-                Target(_day_status(), "{{day}}", instant=True),
+                instant(_day_status(), "{{day}}"),
                 mappings=DAY_STATUS,
                 thresholds=steps((None, "orange"), (4, "green")),
             ),
@@ -107,7 +107,7 @@ def dashboard() -> Dashboard:
                 "Published",
                 "Is the day's schedule in force (published, with or without outages)? 'No "
                 "information' is not 'no outages'.",
-                Target(sel("gridwatch_outage_schedule_day_published", Q), "{{day}}", instant=True),
+                instant(sel("gridwatch_outage_schedule_day_published", Q), "{{day}}"),
                 mappings=PUBLISHED,
                 thresholds=steps((None, "orange"), (1, "green")),
             ),
@@ -122,13 +122,13 @@ def dashboard() -> Dashboard:
                 "outage really come, and on time?",
                 Target(sel("gridwatch_outage_schedule_outage_active", Q), "planned {{queue}}"),
                 Target(sel("gridwatch_grid_up"), "grid"),
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
                 overrides=[
                     {
                         "matcher": {"id": "byName", "options": "grid"},
                         "properties": [
                             {"id": "mappings", "value": GRID},
-                            {"id": "thresholds", "value": steps((None, "red"), (1, "green"))},
+                            {"id": "thresholds", "value": GREEN_AT_1},
                         ],
                     },
                     {
@@ -140,28 +140,23 @@ def dashboard() -> Dashboard:
             stat(
                 "Grid changes in the range",
                 "How often the grid went away or came back in the selected range.",
-                Target(f"changes({sel('gridwatch_grid_up')}[$__range])", "changes", instant=True),
+                instant(f"changes({sel('gridwatch_grid_up')}[$__range])", "changes"),
                 decimals=0,
                 unit="none",
             ),
             stat(
                 "Grid in this state since",
                 "When the grid last went away or came back (kept across exporter restarts).",
-                Target(
-                    sel("gridwatch_grid_last_change_timestamp_seconds") + " * 1000",
-                    "since",
-                    instant=True,
-                ),
+                instant(sel("gridwatch_grid_last_change_timestamp_seconds") + " * 1000", "since"),
                 unit="dateTimeFromNow",
                 no_value="no change seen yet",
             ),
             stat(
                 "Schedule changes in the range",
                 "Downloads whose windows changed for today or later.",
-                Target(
+                instant(
                     f"increase({sel('gridwatch_outage_schedule_changes_total', Q)}[$__range])",
                     "{{queue}}",
-                    instant=True,
                 ),
                 decimals=0,
                 unit="none",
@@ -169,15 +164,13 @@ def dashboard() -> Dashboard:
             stat(
                 "Schedule updated",
                 "When the windows last changed, and when the schedule in use was downloaded.",
-                Target(
+                instant(
                     sel("gridwatch_outage_schedule_last_change_timestamp_seconds", Q) + " * 1000",
                     "changed",
-                    instant=True,
                 ),
-                Target(
+                instant(
                     sel("gridwatch_outage_schedule_fetched_timestamp_seconds", Q) + " * 1000",
                     "fetched",
-                    instant=True,
                 ),
                 unit="dateTimeFromNow",
                 width=8,
@@ -191,21 +184,17 @@ def dashboard() -> Dashboard:
                 "Will the battery last?",
                 "Energy above the reserve minus the energy the rest of the current / next outage "
                 "needs at the typical (else present) load.",
-                Target(sel("gridwatch:outage_battery_will_not_last", Q), "{{queue}}", instant=True),
+                per_device("gridwatch:outage_battery_will_not_last", QUEUE),
                 mappings=mapping(
                     {"0": ("it will last", "green"), "1": ("it will NOT last", "red")}
                 ),
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
                 width=6,
             ),
             stat(
                 "Runtime margin",
                 "Runtime at the present load minus the outage time to cover.",
-                Target(
-                    sel("gridwatch:outage_battery_runtime_margin_seconds", Q),
-                    "{{queue}}",
-                    instant=True,
-                ),
+                per_device("gridwatch:outage_battery_runtime_margin_seconds", QUEUE),
                 unit="s",
                 thresholds=steps((None, "red"), (0, "green")),
                 width=6,
