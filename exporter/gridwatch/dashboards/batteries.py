@@ -34,7 +34,10 @@ CELLS = (
     '"cell", "0$1", "cell", "^([0-9])$")'
 )
 DELTA = "gridwatch_battery_cell_delta_volts"
-DELTA_LEVELS = "gridwatch_battery_cell_delta_{level}_volts"
+DELTA_LEVELS = (
+    "gridwatch_battery_cell_delta_warning_volts",
+    "gridwatch_battery_cell_delta_critical_volts",
+)
 
 
 def _now(metric: str) -> Target:
@@ -134,7 +137,7 @@ def dashboard() -> Dashboard:
                 "Highest − lowest cell voltage. Colours from the packs' configured levels "
                 "(cell_delta_warning / cell_delta_critical).",
                 _now(DELTA),
-                *levels(DELTA_LEVELS, BAT),
+                *levels(*DELTA_LEVELS, BAT),
                 unit="volt",
                 decimals=3,
                 height=9,
@@ -166,7 +169,7 @@ def dashboard() -> Dashboard:
                 "Cell delta over time",
                 "Delta per pack with the warning and critical levels.",
                 Target(sel(DELTA, BAT), "{{battery}}"),
-                *levels(DELTA_LEVELS, BAT, now=False),
+                *levels(*DELTA_LEVELS, BAT, now=False),
                 unit="volt",
                 decimals=3,
                 overrides=LEVEL_LINES,

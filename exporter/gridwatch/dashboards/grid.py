@@ -47,6 +47,8 @@ FUSE_LINE = override(
     custom__lineWidth=2,
 )
 IMBALANCE = "gridwatch_p1_phase_imbalance_amperes"
+IMBALANCE_WARNING = "gridwatch_p1_phase_imbalance_warning_amperes"
+IMBALANCE_CRITICAL = "gridwatch_p1_phase_imbalance_critical_amperes"
 # The alert rules' near-fuse level (alerts.phase_near_fuse_ratio), default 0.9 like the rule.
 NEAR_FUSE = f"max({sel('gridwatch_alert_phase_near_fuse_ratio')}) or on() vector(0.9)"
 # Percent of the near-fuse level (the bar's max, from the query above): red at it.
@@ -97,7 +99,7 @@ def dashboard() -> Dashboard:
                 "max − min of |I| over the phases. Colours come from the meter's configured "
                 "levels (imbalance_warning_amperes / imbalance_critical_amperes).",
                 per_device(IMBALANCE, METER),
-                *levels("gridwatch_p1_phase_imbalance_{level}_amperes", M),
+                *levels(IMBALANCE_WARNING, IMBALANCE_CRITICAL, M),
                 unit="amp",
                 decimals=1,
                 width=3,
@@ -150,8 +152,8 @@ def dashboard() -> Dashboard:
                 "Imbalance",
                 "Phase imbalance over time with the meter's warning and critical levels.",
                 Target(sel(IMBALANCE, M), "imbalance {{meter}}"),
-                Target(sel("gridwatch_p1_phase_imbalance_warning_amperes", M), "warning"),
-                Target(sel("gridwatch_p1_phase_imbalance_critical_amperes", M), "critical"),
+                Target(sel(IMBALANCE_WARNING, M), "warning"),
+                Target(sel(IMBALANCE_CRITICAL, M), "critical"),
                 unit="amp",
                 overrides=LEVEL_LINES,
             ),

@@ -219,15 +219,14 @@ def grid_now(description: str, **kw: Any) -> Panel:
     )
 
 
-def levels(metric: str, *matchers: str, now: bool = True) -> tuple[Target, Target]:
-    """The strictest device's warning and critical levels, one series each (an instant query
-    unless ``now`` is false): ``metric`` names the level gauges with ``{level}`` where they say
-    ``warning`` or ``critical``."""
+def levels(warning: str, critical: str, *matchers: str, now: bool = True) -> tuple[Target, Target]:
+    """The strictest device's ``warning`` and ``critical`` level gauges, one series each named
+    by its level (an instant query unless ``now`` is false)."""
 
-    def strictest(level: str) -> Target:
-        return Target(f"min({sel(metric.format(level=level), *matchers)})", level, instant=now)
+    def strictest(metric: str, level: str) -> Target:
+        return Target(f"min({sel(metric, *matchers)})", level, instant=now)
 
-    return strictest("warning"), strictest("critical")
+    return strictest(warning, "warning"), strictest(critical, "critical")
 
 
 def between_levels(
