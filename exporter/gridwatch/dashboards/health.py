@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import HEALTH, INSTANCE_VAR, SITE_VAR
-from gridwatch.dashboards.model import Dashboard, Row, Target, mapping, sel, steps
+from typing import Any
+
+from gridwatch.dashboards.common import GREEN_AT_1, HEALTH, INSTANCE_VAR, ORANGE_AT_1, SITE_VAR
+from gridwatch.dashboards.model import (
+    Dashboard,
+    Panel,
+    Row,
+    Target,
+    column,
+    instant,
+    mapping,
+    override,
+    sel,
+)
 from gridwatch.dashboards.panels import organize, stat, table, timeline, timeseries
 
 UP = mapping({"1": ("up", "green"), "0": ("DOWN", "red")})
 ERRORS = "gridwatch_source_errors_total"
+
+
+def _per_exporter(title: str, description: str, expr: str, **kw: Any) -> Panel:
+    """``expr`` over time, one line per exporter."""
+    return timeseries(title, description, Target(expr, "{{instance}}"), **kw)
 
 
 def dashboard() -> Dashboard:
@@ -20,20 +37,15 @@ def dashboard() -> Dashboard:
                 "the staleness window).",
                 Target(sel("gridwatch_source_up"), "{{source}} {{device}}"),
                 mappings=UP,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
                 height=7,
             ),
             table(
                 "Last good reading",
                 "Seconds since each source's last good reading, and the last poll's duration.",
-                Target(
-                    f"time() - {sel('gridwatch_source_last_success_timestamp_seconds')}",
-                    "",
-                    instant=True,
-                    table=True,
-                ),
-                Target(sel("gridwatch_source_poll_duration_seconds"), "", instant=True, table=True),
-                Target(sel("gridwatch_source_push_connected"), "", instant=True, table=True),
+                column(f"time() - {sel('gridwatch_source_last_success_timestamp_seconds')}"),
+                column(sel("gridwatch_source_poll_duration_seconds")),
+                column(sel("gridwatch_source_push_connected")),
                 transformations=organize(
                     "source",
                     "device",
@@ -46,27 +58,13 @@ def dashboard() -> Dashboard:
                         "Value #C": "push connected",
                     },
                 ),
-                overrides=[
-                    {
-                        "matcher": {"id": "byName", "options": "age"},
-                        "properties": [{"id": "unit", "value": "s"}],
-                    },
-                    {
-                        "matcher": {"id": "byName", "options": "poll duration"},
-                        "properties": [{"id": "unit", "value": "s"}],
-                    },
-                ],
+                overrides=[override("age", unit="s"), override("poll duration", unit="s")],
             ),
             table(
                 "Errors in the range by reason",
                 "Failed reads per source and reason in the selected range (reasons: "
                 "docs/metrics.md). The status page / of the exporter shows the last message.",
-                Target(
-                    f"sum by (source, device, reason) (increase({sel(ERRORS)}[$__range])) > 0",
-                    "",
-                    instant=True,
-                    table=True,
-                ),
+                column(f"sum by (source, device, reason) (increase({sel(ERRORS)}[$__range])) > 0"),
                 transformations=organize(
                     "source", "device", "reason", "Value", rename={"Value": "errors"}
                 ),
@@ -106,44 +104,42 @@ def dashboard() -> Dashboard:
             stat(
                 "Exporter up",
                 "Prometheus could scrape the exporter.",
-                Target(sel("up"), "{{instance}}", instant=True),
+                instant(sel("up"), "{{instance}}"),
                 mappings=UP,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
-            timeseries(
+            _per_exporter(
                 "Scrape duration",
                 "How long one scrape of /metrics takes.",
-                Target(sel("scrape_duration_seconds"), "{{instance}}"),
+                sel("scrape_duration_seconds"),
                 unit="s",
                 width=10,
             ),
-            timeseries(
+            _per_exporter(
                 "Samples per scrape",
                 "Series in one scrape (grows with cells, price slots and devices).",
-                Target(sel("scrape_samples_scraped"), "{{instance}}"),
+                sel("scrape_samples_scraped"),
                 width=10,
                 unit="none",
             ),
-            timeseries(
+            _per_exporter(
                 "Exporter CPU",
                 "CPU seconds per second used by the exporter process.",
-                Target(
-                    f"rate({sel('process_cpu_seconds_total')}[$__rate_interval])", "{{instance}}"
-                ),
+                f"rate({sel('process_cpu_seconds_total')}[$__rate_interval])",
                 unit="percentunit",
                 width=8,
             ),
-            timeseries(
+            _per_exporter(
                 "Exporter memory",
                 "Resident memory of the exporter process.",
-                Target(sel("process_resident_memory_bytes"), "{{instance}}"),
+                sel("process_resident_memory_bytes"),
                 unit="bytes",
                 width=8,
             ),
             table(
                 "Build",
                 "gridwatch and Python versions of each exporter.",
-                Target(sel("gridwatch_build_info"), "", instant=True, table=True),
+                column(sel("gridwatch_build_info")),
                 transformations=organize("instance", "version", "python_version"),
                 width=8,
             ),
@@ -173,8 +169,8 @@ def dashboard() -> Dashboard:
             stat(
                 "Counter resets",
                 "Meter register resets, implausible jumps and replacements (not priced).",
-                Target(sel("gridwatch_energy_counter_resets_total"), "{{meter}}", instant=True),
-                thresholds=steps((None, "green"), (1, "orange")),
+                instant(sel("gridwatch_energy_counter_resets_total"), "{{meter}}"),
+                thresholds=ORANGE_AT_1,
                 decimals=0,
                 unit="none",
             ),
