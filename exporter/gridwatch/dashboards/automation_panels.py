@@ -4,7 +4,7 @@ why, what the automation wants now, and peak shaving's prediction against its li
 from __future__ import annotations
 
 from gridwatch.dashboards.common import M
-from gridwatch.dashboards.model import Panel, Row, Target, mapping, sel
+from gridwatch.dashboards.model import Panel, Row, Target, column, instant, mapping, sel
 from gridwatch.dashboards.panels import organize, stat, table, timeline, timeseries
 
 ON_OFF = mapping({"0": ("off", "text"), "1": ("on", "green")})
@@ -17,12 +17,7 @@ def _plan_table(day: str) -> Panel:
         f"The quarters {day} each load is planned to run in and why: cheapest (among the N "
         "cheapest of its window), below (price under on_below), fallback (no price when due). "
         "Re-planned by the exporter when tomorrow's prices arrive.",
-        Target(
-            f"{sel('gridwatch_load_planned_on', f'day="{day}"')} == 1",
-            "",
-            instant=True,
-            table=True,
-        ),
+        column(f"{sel('gridwatch_load_planned_on', f'day="{day}"')} == 1"),
         transformations=[
             *organize("load", "slot", "reason"),
             {
@@ -46,7 +41,7 @@ def scheduled_loads_row() -> Row:
                 "What the automation wants each load to be now and why (its schedule's reason, "
                 "or peak_shaving). The receiver switches the plug to it unless the grid is "
                 "down (load shedding wins) or a person has overridden it.",
-                Target(sel("gridwatch_load_desired_on"), "", instant=True, table=True),
+                column(sel("gridwatch_load_desired_on")),
                 transformations=organize("load", "plug", "reason", "Value", rename={"Value": "on"}),
                 mappings=ON_OFF,
                 no_value=NO_LOADS,
@@ -80,10 +75,8 @@ def scheduled_loads_row() -> Row:
             stat(
                 "Loads shed now",
                 "How many loads peak shaving keeps off at this moment.",
-                Target(
-                    f"sum by (meter) ({sel('gridwatch_peak_shaving_load_shed', M)})",
-                    "{{meter}}",
-                    instant=True,
+                instant(
+                    f"sum by (meter) ({sel('gridwatch_peak_shaving_load_shed', M)})", "{{meter}}"
                 ),
                 unit="none",
                 width=4,

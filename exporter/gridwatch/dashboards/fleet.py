@@ -10,9 +10,20 @@ through vmagent (no local Prometheus, no rules) show the same columns.
 
 from __future__ import annotations
 
-from gridwatch.dashboards.common import GRID, INSTANCE_VAR, SITE_VAR
-from gridwatch.dashboards.model import SITE, Dashboard, Row, Target, mapping, override, steps
-from gridwatch.dashboards.panels import organize, stat, table, timeline, timeseries
+from typing import Any
+
+from gridwatch.dashboards.common import GRID, INSTANCE_VAR, ORANGE_AT_1, RED_AT_1, SITE_VAR
+from gridwatch.dashboards.model import (
+    SITE,
+    Dashboard,
+    Panel,
+    Row,
+    Target,
+    column,
+    mapping,
+    override,
+)
+from gridwatch.dashboards.panels import count_now, organize, stat, table, timeline, timeseries
 
 FLEET = "gridwatch-fleet"
 S = SITE
@@ -57,38 +68,43 @@ REASON = mapping(
 )
 
 
+def _sites(title: str, description: str, sites: str, legend: str, **kw: Any) -> Panel:
+    """How many sites the query ``sites`` (one series per site) holds now."""
+    return stat(title, description, count_now(sites, legend), unit="none", **kw)
+
+
 def dashboard() -> Dashboard:
     overview = Row(
         "Fleet now",
         [
-            stat(
+            _sites(
                 "Sites reporting",
                 f"Sites whose series arrived in the last {SILENT_AFTER}.",
-                Target(f"count({REPORTING}) or vector(0)", "reporting", instant=True),
-                unit="none",
+                REPORTING,
+                "reporting",
             ),
-            stat(
+            _sites(
                 "Sites silent",
                 f"Sites seen in the last day but not in the last {SILENT_AFTER}: uplink, power "
                 "or the site's machine. Their data arrives once they are back (nothing lost "
                 "for up to a day with vmagent, about two hours with Prometheus).",
-                Target(f"count({SILENT}) or vector(0)", "silent", instant=True),
-                unit="none",
-                thresholds=steps((None, "green"), (1, "red")),
+                SILENT,
+                "silent",
+                thresholds=RED_AT_1,
             ),
-            stat(
+            _sites(
                 "Sites on battery",
                 "Sites whose grid is down now.",
-                Target(f"count({GRID_UP} == 0) or vector(0)", "grid down", instant=True),
-                unit="none",
-                thresholds=steps((None, "green"), (1, "orange")),
+                f"{GRID_UP} == 0",
+                "grid down",
+                thresholds=ORANGE_AT_1,
             ),
-            stat(
+            _sites(
                 "Battery short of the next outage",
                 "Sites whose usable battery energy is less than the next planned outage needs.",
-                Target(f"count({MARGIN} < 0) or vector(0)", "short", instant=True),
-                unit="none",
-                thresholds=steps((None, "green"), (1, "red")),
+                f"{MARGIN} < 0",
+                "short",
+                thresholds=RED_AT_1,
             ),
         ],
     )
@@ -98,13 +114,13 @@ def dashboard() -> Dashboard:
         "down, 1 battery below 20 %, 0 ok. Seconds since the last series arrived; grid; the "
         "lowest battery SOC; runtime at the present load; energy margin against the next "
         "planned outage (negative: it will not last); today's import cost.",
-        Target(ATTENTION, "", instant=True, table=True),
-        Target(LAST_SEEN, "", instant=True, table=True),
-        Target(GRID_UP, "", instant=True, table=True),
-        Target(SOC, "", instant=True, table=True),
-        Target(RUNTIME, "", instant=True, table=True),
-        Target(MARGIN, "", instant=True, table=True),
-        Target(COST_TODAY, "", instant=True, table=True),
+        column(ATTENTION),
+        column(LAST_SEEN),
+        column(GRID_UP),
+        column(SOC),
+        column(RUNTIME),
+        column(MARGIN),
+        column(COST_TODAY),
         transformations=[
             *organize(
                 "site",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from gridwatch.dashboards.common import KWH, M
-from gridwatch.dashboards.model import Row, Target, sel
+from gridwatch.dashboards.model import Row, Target, instant, sel
 from gridwatch.dashboards.panels import bars, timeseries
 
 DEVICE_POWER = sel("gridwatch_hw_device_power_watts")
@@ -33,7 +33,7 @@ def row() -> Row:
                 "Sub-meters this month",
                 "Energy through each sub-meter since the start of the month (local time), "
                 "priced at the real quarter-hour prices in the cost panels.",
-                Target(
+                instant(
                     sel(
                         "gridwatch_submeter_energy_period_joules",
                         'direction="import"',
@@ -41,7 +41,6 @@ def row() -> Row:
                     )
                     + " / 3.6e6",
                     "{{device}}",
-                    instant=True,
                 ),
                 unit=KWH,
                 decimals=1,
