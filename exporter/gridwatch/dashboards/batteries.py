@@ -102,13 +102,7 @@ def dashboard() -> Dashboard:
                 Target(sel("gridwatch_battery_current_amperes", BAT), "A {{battery}}"),
                 Target(sel("gridwatch_battery_power_watts", BAT), "W {{battery}}"),
                 overrides=[
-                    {
-                        "matcher": {"id": "byRegexp", "options": "W .*"},
-                        "properties": [
-                            {"id": "unit", "value": "watt"},
-                            {"id": "custom.axisPlacement", "value": "right"},
-                        ],
-                    }
+                    override("W .*", regexp=True, unit="watt", custom__axisPlacement="right")
                 ],
                 unit="amp",
             ),

@@ -122,9 +122,11 @@ def level_from(ref_id: str, field: str, handler: str, apply_to: str = "A") -> JS
     }
 
 
-def override(name: str, **props: Any) -> JSON:
+def override(name: str, *, regexp: bool = False, **props: Any) -> JSON:
+    """Field config for the series called ``name`` (or matching it, with ``regexp``): each
+    keyword a property, ``__`` for the dot of nested ones (``custom__axisPlacement``)."""
     return {
-        "matcher": {"id": "byName", "options": name},
+        "matcher": {"id": "byRegexp" if regexp else "byName", "options": name},
         "properties": [
             {"id": key.replace("__", "."), "value": value} for key, value in props.items()
         ],

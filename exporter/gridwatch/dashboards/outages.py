@@ -13,7 +13,16 @@ from gridwatch.dashboards.common import (
     SITE_VAR,
     Q,
 )
-from gridwatch.dashboards.model import Dashboard, Row, Target, instant, mapping, sel, steps
+from gridwatch.dashboards.model import (
+    Dashboard,
+    Row,
+    Target,
+    instant,
+    mapping,
+    override,
+    sel,
+    steps,
+)
 from gridwatch.dashboards.panels import bars, per_device, stat, timeline, timeseries
 
 PUBLISHED = mapping({"1": ("in force", "green"), "0": ("no information yet", "orange")})
@@ -124,17 +133,8 @@ def dashboard() -> Dashboard:
                 Target(sel("gridwatch_grid_up"), "grid"),
                 thresholds=RED_AT_1,
                 overrides=[
-                    {
-                        "matcher": {"id": "byName", "options": "grid"},
-                        "properties": [
-                            {"id": "mappings", "value": GRID},
-                            {"id": "thresholds", "value": GREEN_AT_1},
-                        ],
-                    },
-                    {
-                        "matcher": {"id": "byRegexp", "options": "planned.*"},
-                        "properties": [{"id": "mappings", "value": PLANNED}],
-                    },
+                    override("grid", mappings=GRID, thresholds=GREEN_AT_1),
+                    override("planned.*", regexp=True, mappings=PLANNED),
                 ],
             ),
             stat(
@@ -214,15 +214,7 @@ def dashboard() -> Dashboard:
                 Target(sel("gridwatch:outage_next_remaining_seconds", Q), "outage to cover"),
                 Target(sel("gridwatch_outage_battery_load_watts", Q), "load W"),
                 unit="s",
-                overrides=[
-                    {
-                        "matcher": {"id": "byName", "options": "load W"},
-                        "properties": [
-                            {"id": "unit", "value": "watt"},
-                            {"id": "custom.axisPlacement", "value": "right"},
-                        ],
-                    }
-                ],
+                overrides=[override("load W", unit="watt", custom__axisPlacement="right")],
             ),
         ],
     )

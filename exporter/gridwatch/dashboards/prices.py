@@ -199,13 +199,9 @@ def dashboard() -> Dashboard:
                 decimals=2,
                 overrides=[
                     override("price", unit=PRICE),
-                    {
-                        "matcher": {"id": "byRegexp", "options": "cost today.*"},
-                        "properties": [
-                            {"id": "custom.axisPlacement", "value": "right"},
-                            {"id": "unit", "value": MONEY},
-                        ],
-                    },
+                    override(
+                        "cost today.*", regexp=True, custom__axisPlacement="right", unit=MONEY
+                    ),
                 ],
             ),
         ],
