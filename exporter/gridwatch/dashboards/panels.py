@@ -1,4 +1,5 @@
-"""Panel kinds with the options gridwatch uses; each returns a `Panel` to place in a `Row`."""
+"""Panel kinds with the options gridwatch uses, each returning a `Panel` to place in a `Row`, and
+the panel shapes several dashboards share (a value per device, power now, between levels, …)."""
 
 from __future__ import annotations
 
