@@ -1,4 +1,4 @@
-"""Units, thresholds, value mappings and variables shared by several dashboards."""
+"""Units, thresholds, value mappings, variables and price queries shared by several dashboards."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from gridwatch.dashboards.model import (
     Variable,
     device_var,
     mapping,
+    sel,
     steps,
 )
 
@@ -58,6 +59,30 @@ INVERTER_UID = "gridwatch-inverter"
 BATTERIES = "gridwatch-batteries"
 OUTAGES = "gridwatch-outages"
 HEALTH = "gridwatch-health"
+
+
+def either(total: str, spot: str, *matchers: str) -> str:
+    """The total-price series when a tariff is configured, else the spot one (same labels)."""
+    return f"{sel(total, *matchers)} or {sel(spot, *matchers)}"
+
+
+def day_stat(day: str, stat_name: str) -> str:
+    """A statistic (min, mean, max) of the ``day``'s slot prices."""
+    return either(
+        "gridwatch_price_day_total_per_kwh",
+        "gridwatch_price_day_spot_per_kwh",
+        A,
+        C,
+        f'day="{day}"',
+        f'stat="{stat_name}"',
+    )
+
+
+def period_cost(period: str, direction: str = "import") -> str:
+    """Cost in the current local period; full tariff when configured, else spot (never both)."""
+    base = ("gridwatch_energy_period_cost", M, f'direction="{direction}"', f'period="{period}"')
+    total, spot = sel(*base, 'price="total"'), sel(*base, 'price="spot"')
+    return f"sum by (meter, currency) ({total}) or sum by (meter, currency) ({spot})"
 
 
 def day_high(mean: str, maximum: str) -> str:

@@ -29,6 +29,9 @@ from gridwatch.dashboards.common import (
     M,
     Q,
     day_high,
+    day_stat,
+    either,
+    period_cost,
 )
 from gridwatch.dashboards.model import Dashboard, Row, Target, instant, link, sel, steps
 from gridwatch.dashboards.panels import (
@@ -43,25 +46,7 @@ from gridwatch.dashboards.panels import (
     timeseries,
 )
 
-# Total price when a tariff is configured, else spot: both carry the same labels.
-PRICE_NOW = (
-    f"{sel('gridwatch_price_total_per_kwh', A, C)} or {sel('gridwatch_price_spot_per_kwh', A, C)}"
-)
-
-
-def _day_stat(name: str, stat_name: str) -> str:
-    total = sel(f"gridwatch_price_day_total_{name}", A, C, 'day="today"', f'stat="{stat_name}"')
-    spot = sel(f"gridwatch_price_day_spot_{name}", A, C, 'day="today"', f'stat="{stat_name}"')
-    return f"{total} or {spot}"
-
-
-def _period_cost(period: str) -> str:
-    # Full tariff when configured, else spot only: never both (they would add up).
-    cost = "gridwatch_energy_period_cost"
-    base = (M, 'direction="import"', f'period="{period}"')
-    total = sel(cost, *base, 'price="total"')
-    spot = sel(cost, *base, 'price="spot"')
-    return f"sum by (meter, currency) ({total}) or sum by (meter, currency) ({spot})"
+PRICE_NOW = either("gridwatch_price_total_per_kwh", "gridwatch_price_spot_per_kwh", A, C)
 
 
 def dashboard() -> Dashboard:
@@ -87,9 +72,9 @@ def dashboard() -> Dashboard:
                 "else spot). Yellow above today's mean, red above halfway to today's maximum.",
                 instant(PRICE_NOW, "{{area}}"),
                 # One series each (min over areas): the levels the colours are placed between.
-                instant(f"min({_day_stat('per_kwh', 'mean')})", "mean"),
+                instant(f"min({day_stat('today', 'mean')})", "mean"),
                 instant(
-                    f"min({day_high(_day_stat('per_kwh', 'mean'), _day_stat('per_kwh', 'max'))})",
+                    f"min({day_high(day_stat('today', 'mean'), day_stat('today', 'max'))})",
                     "high",
                 ),
                 unit=PRICE,
@@ -99,7 +84,7 @@ def dashboard() -> Dashboard:
             stat(
                 "Cost today ($currency)",
                 "Money paid for imported energy since local midnight.",
-                instant(_period_cost("day"), "{{meter}}"),
+                instant(period_cost("day"), "{{meter}}"),
                 unit=MONEY,
                 decimals=2,
                 links=[link(PRICES, "Prices & cost")],

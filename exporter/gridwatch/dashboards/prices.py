@@ -21,16 +21,14 @@ from gridwatch.dashboards.common import (
     C,
     M,
     day_high,
+    day_stat,
+    either,
+    period_cost,
 )
 from gridwatch.dashboards.model import Dashboard, Panel, Row, Target, column, instant, override, sel
 from gridwatch.dashboards.panels import barchart, organize, per_device, stat, table, timeseries
 
 PERIODS = ("quarter", "hour", "day", "month")
-
-
-def either(total: str, spot: str, *matchers: str) -> str:
-    """The total-price series when a tariff is configured, else the spot one (same labels)."""
-    return f"{sel(total, *matchers)} or {sel(spot, *matchers)}"
 
 
 def slot_prices(day: str) -> str:
@@ -41,24 +39,6 @@ def slot_prices(day: str) -> str:
         C,
         f'day="{day}"',
     )
-
-
-def day_stat(day: str, stat_name: str) -> str:
-    return either(
-        "gridwatch_price_day_total_per_kwh",
-        "gridwatch_price_day_spot_per_kwh",
-        A,
-        C,
-        f'day="{day}"',
-        f'stat="{stat_name}"',
-    )
-
-
-def period_cost(period: str, direction: str = "import") -> str:
-    """Cost in the current local period; full tariff when configured, else spot (never both)."""
-    base = ("gridwatch_energy_period_cost", M, f'direction="{direction}"', f'period="{period}"')
-    total, spot = sel(*base, 'price="total"'), sel(*base, 'price="spot"')
-    return f"sum by (meter, currency) ({total}) or sum by (meter, currency) ({spot})"
 
 
 # What the slot charts show without data. Tomorrow's day-ahead prices appear after the auction
