@@ -112,7 +112,8 @@ def _cost_stat(direction: str, title: str, description: str) -> Panel:
     return _so_far(title, description, lambda p: period_cost(p, direction), unit=MONEY)
 
 
-def _price_now(title: str, description: str, *targets: Target) -> Panel:
+def _price_stat(title: str, description: str, *targets: Target) -> Panel:
+    """Prices per kWh, in the currency the title names."""
     return stat(title, description, *targets, unit=PRICE, decimals=2, width=6)
 
 
@@ -122,14 +123,14 @@ def dashboard() -> Dashboard:
         [
             slot_chart("today", "Today ($currency/kWh)"),
             slot_chart("tomorrow", "Tomorrow ($currency/kWh)"),
-            _price_now(
+            _price_stat(
                 "Price now ($currency/kWh)",
                 "Spot (excl. VAT), total import price and export compensation of this quarter.",
                 instant(sel("gridwatch_price_spot_per_kwh", A, C), "spot"),
                 instant(sel("gridwatch_price_total_per_kwh", A, C), "total"),
                 instant(sel("gridwatch_price_export_per_kwh", A, C), "export"),
             ),
-            _price_now(
+            _price_stat(
                 "Today min / mean / max ($currency/kWh)",
                 "Statistics of today's slot prices (total with a tariff, else spot).",
                 *(instant(day_stat("today", s), s) for s in ("min", "mean", "max")),
@@ -145,7 +146,7 @@ def dashboard() -> Dashboard:
                 unit="dateTimeAsLocalNoDateIfToday",
                 width=6,
             ),
-            _price_now(
+            _price_stat(
                 "Cheapest window mean ($currency/kWh)",
                 "Mean price of each cheapest window.",
                 instant(sel("gridwatch_price_cheapest_window_mean_per_kwh", A, C), "{{hours}} h"),
