@@ -91,6 +91,16 @@ def decode(
     return out
 
 
+def at_least(parts: list[str], minimum: int, command: str, expected: object) -> list[str]:
+    """``parts`` when the reply has ``minimum`` fields or more; a shorter one fails it
+    (``expected`` is what the manual lists: firmware may send fewer, never that few)."""
+    if len(parts) < minimum:
+        raise SourceError(
+            "payload", f"{command} reply has {len(parts)} fields, expected {expected}"
+        )
+    return parts
+
+
 def one(f: Field, parts: Sequence[str], command: str) -> list[Decoded]:
     """A reply that is exactly one field (an energy total): more or fewer fail it."""
     if len(parts) != 1:
