@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from gridwatch.core.source import SourceError
+
 QUARTER = 900
 
 
@@ -121,3 +123,20 @@ def hour_start(ts: float, tz: ZoneInfo) -> float:
 
 def _iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def provider_day(
+    day: dt.date,
+    tz: ZoneInfo,
+    entries: Iterable[tuple[float, float, float]],
+    *,
+    area: str,
+    currency: str,
+    provider: str,
+) -> DayPrices:
+    """``build_day`` on a provider's answer: entries that do not cover the day exactly make the
+    payload invalid (SourceError "payload"), the source goes down rather than crash."""
+    try:
+        return build_day(day, tz, entries, area=area, currency=currency, provider=provider)
+    except SlotError as exc:
+        raise SourceError("payload", str(exc)) from None
