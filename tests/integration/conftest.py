@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from gridwatch.app import Exporter
-from gridwatch.config import parse_config
+from gridwatch.config import Config, parse_config
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sim.polling import wait_until
 from gridwatch.sources.homewizard.source import HomeWizardSource
@@ -129,3 +129,19 @@ def v2_meter(sim: HomeWizardSimulator, **extra: Any) -> dict[str, Any]:
 
 def fixture_path(name: str) -> Path:
     return PROJECT_FIXTURES / "homewizard" / name
+
+
+def only_inverters(config: Config, data_dir: Path) -> Config:
+    """A demo part's config cut to its inverters, with its own data dir and a free port: the
+    other areas' demo parts are tested on their own."""
+    return config.model_copy(
+        update={
+            "site": config.site.model_copy(update={"data_dir": data_dir}),
+            "exporter": config.exporter.model_copy(update={"port": 0}),
+            "meters": [],
+            "prices": None,
+            "tariff": None,
+            "outages": None,
+            "batteries": None,
+        }
+    )
