@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -64,26 +65,42 @@ def errors(samples: Samples, reason: str, device: str = "home") -> float:
 StartExporter = Callable[..., Awaitable[Running]]
 
 
-@pytest.fixture
-async def start_exporter() -> AsyncIterator[StartExporter]:
+RunExporter = Callable[[Config], Awaitable[Running]]
+
+
+@contextlib.asynccontextmanager
+async def exporters_under_test() -> AsyncIterator[RunExporter]:
+    """``await run(config)`` starts an exporter under test; every one started stops on exit."""
     started: list[Exporter] = []
 
-    async def start(*meters: dict[str, Any], timezone: str = "Europe/Stockholm") -> Running:
-        config = parse_config(
-            {
-                "site": {"timezone": timezone},
-                "exporter": {"listen_address": "127.0.0.1", "port": 0},
-                "meters": list(meters),
-            }
-        )
+    async def run(config: Config) -> Running:
         exporter = Exporter(config)
         await exporter.start()
         started.append(exporter)
         return Running(exporter)
 
-    yield start
-    for exporter in started:
-        await exporter.stop()
+    try:
+        yield run
+    finally:
+        for exporter in started:
+            await exporter.stop()
+
+
+@pytest.fixture
+async def start_exporter() -> AsyncIterator[StartExporter]:
+    async with exporters_under_test() as run:
+
+        async def start(*meters: dict[str, Any], timezone: str = "Europe/Stockholm") -> Running:
+            config = parse_config(
+                {
+                    "site": {"timezone": timezone},
+                    "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                    "meters": list(meters),
+                }
+            )
+            return await run(config)
+
+        yield start
 
 
 SimFactory = Callable[..., Awaitable[HomeWizardSimulator]]
