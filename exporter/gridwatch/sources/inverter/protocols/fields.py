@@ -136,3 +136,13 @@ def derived(name: str, metric: Role, value: float, unit: str = "") -> Decoded:
     """A value computed from fields (battery current = charging − discharging)."""
     spec = RegisterSpec(name=name, address=0, metric=metric, unit=unit)
     return Decoded(spec, 0, value=round(value, 6))
+
+
+def net_battery_current(
+    charge: Field, discharge: Field, parts: Sequence[str], command: str
+) -> list[Decoded]:
+    """battery_current, + charging: the unit sends charging and discharging current apart."""
+    amps = decode((charge, discharge), parts, command)
+    if len(amps) == 2 and amps[0].value is not None and amps[1].value is not None:
+        return [derived("battery_current", "battery_current", amps[0].value - amps[1].value, "A")]
+    return []

@@ -13,9 +13,9 @@ from gridwatch.sources.inverter.protocols.fields import (
     at_least,
     bit_flags,
     decode,
-    derived,
     enum,
     field,
+    net_battery_current,
     one,
     setting,
 )
@@ -100,13 +100,7 @@ def fields_of(text: str, name: str) -> list[str]:
 
 def status(text: str) -> list[Decoded]:
     parts = at_least(fields_of(text, "GS"), MIN_GS_FIELDS, "GS", 28)
-    values = decode(GS, parts, "GS")
-    amps = decode((_CHARGE, _DISCHARGE), parts, "GS")
-    if len(amps) == 2 and amps[0].value is not None and amps[1].value is not None:
-        values.append(
-            derived("battery_current", "battery_current", amps[0].value - amps[1].value, "A")
-        )
-    return values
+    return decode(GS, parts, "GS") + net_battery_current(_CHARGE, _DISCHARGE, parts, "GS")
 
 
 def mode(text: str) -> list[Decoded]:

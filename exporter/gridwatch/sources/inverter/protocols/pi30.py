@@ -15,8 +15,8 @@ from gridwatch.sources.inverter.protocols.fields import (
     at_least,
     bit_flags,
     decode,
-    derived,
     field,
+    net_battery_current,
     one,
     setting,
 )
@@ -194,13 +194,7 @@ def status(text: str) -> list[Decoded]:
     parts = at_least(
         fields_of(text, "QPIGS"), MIN_QPIGS_FIELDS, "QPIGS", f"at least {MIN_QPIGS_FIELDS}"
     )
-    values = decode(QPIGS, parts, "QPIGS")
-    amps = decode((_CHARGE, _DISCHARGE), parts, "QPIGS")
-    if len(amps) == 2 and amps[0].value is not None and amps[1].value is not None:
-        values.append(
-            derived("battery_current", "battery_current", amps[0].value - amps[1].value, "A")
-        )
-    return values
+    return decode(QPIGS, parts, "QPIGS") + net_battery_current(_CHARGE, _DISCHARGE, parts, "QPIGS")
 
 
 def pv2(text: str) -> list[Decoded]:
