@@ -12,6 +12,7 @@ import pytest
 
 from gridwatch.app import Exporter
 from gridwatch.config import Config, parse_config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sim.polling import wait_until
 from gridwatch.sources.homewizard.source import HomeWizardSource
@@ -65,7 +66,7 @@ def errors(samples: Samples, reason: str, device: str = "home") -> float:
 StartExporter = Callable[..., Awaitable[Running]]
 
 
-RunExporter = Callable[[Config], Awaitable[Running]]
+RunExporter = Callable[..., Awaitable[Running]]  # (config, clock=system_clock)
 
 
 @contextlib.asynccontextmanager
@@ -73,8 +74,8 @@ async def exporters_under_test() -> AsyncIterator[RunExporter]:
     """``await run(config)`` starts an exporter under test; every one started stops on exit."""
     started: list[Exporter] = []
 
-    async def run(config: Config) -> Running:
-        exporter = Exporter(config)
+    async def run(config: Config, clock: Clock = system_clock) -> Running:
+        exporter = Exporter(config, clock=clock)
         await exporter.start()
         started.append(exporter)
         return Running(exporter)
