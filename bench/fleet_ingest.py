@@ -26,10 +26,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bench import scrape, services
+from bench import scrape
 from bench.procs import cpu_seconds, rss_bytes
 from bench.report import Result
-from bench.scrape_household import wait_complete
+from bench.scrape_household import live_household
 from bench.scraping import get_text, parse
 from gridwatch.fleet import processes, wire
 from gridwatch.fleet.auth import vmauth_config
@@ -54,15 +54,7 @@ async def _household_series(workdir: Path) -> list[tuple[dict[str, str], float]]
     """Labels and value of every series a full household's exporter exposes."""
     config = workdir / "fleet-household.yml"
     async with contextlib.AsyncExitStack() as stack:
-        household = await stack.enter_async_context(services.household())
-        household.config(config, inverters={"interval": "2s"}, batteries={"interval": "30s"})
-        exporter = await stack.enter_async_context(
-            services.exporter("exporter", config, env=household.env)
-        )
-        session = await stack.enter_async_context(
-            aiohttp.ClientSession(connector=scrape.connector())
-        )
-        await wait_complete(session, exporter.url, 60)
+        _, exporter, session = await live_household(stack, config, connector=scrape.connector())
         _, samples = parse(await get_text(session, exporter.url + "/metrics"))
     series = [
         ({"__name__": name, **dict(labels)}, value) for (name, labels), value in samples.items()

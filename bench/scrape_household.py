@@ -43,19 +43,30 @@ async def wait_complete(session: aiohttp.ClientSession, url: str, timeout: float
     await wait_until(complete, what="a complete household", timeout=timeout, every=0.5)
 
 
+async def live_household(
+    stack: contextlib.AsyncExitStack,
+    config: Path,
+    *,
+    timeout: float = 60,
+    connector: aiohttp.BaseConnector | None = None,
+) -> tuple[services.Household, services.Exporter, aiohttp.ClientSession]:
+    """The household's simulators and an exporter reading them at realistic rates (inverter
+    every 2 s, packs every 30 s), returned once its /metrics is complete; ``stack`` stops them."""
+    household = await stack.enter_async_context(services.household())
+    household.config(config, inverters={"interval": "2s"}, batteries={"interval": "30s"})
+    exporter = await stack.enter_async_context(
+        services.exporter("exporter", config, env=household.env)
+    )
+    session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
+    await wait_complete(session, exporter.url, timeout)
+    return household, exporter, session
+
+
 async def run(workdir: Path) -> Result:
     result = Result("scrape_household", datetime.now(UTC).isoformat(timespec="seconds"))
     config = workdir / "household.yml"
     async with contextlib.AsyncExitStack() as stack:
-        household = await stack.enter_async_context(services.household())
-        household.config(config, inverters={"interval": "2s"}, batteries={"interval": "30s"})
-        exporter = await stack.enter_async_context(
-            services.exporter("exporter", config, env=household.env)
-        )
-        session = await stack.enter_async_context(
-            aiohttp.ClientSession(connector=scrape.connector())
-        )
-        await wait_complete(session, exporter.url, 60)
+        _, exporter, session = await live_household(stack, config, connector=scrape.connector())
         await scrape.against_baseline(stack, session, exporter.url, result)
     result.notes.append(
         "Exporter: `python -m gridwatch run` with the whole household live while it is scraped "

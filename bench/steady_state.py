@@ -15,13 +15,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
-
-from bench import services
 from bench.load import scrape_many
 from bench.procs import cpu_seconds, open_fds, rss_bytes
 from bench.report import Result, Target
-from bench.scrape_household import wait_complete
+from bench.scrape_household import live_household
 from bench.scraping import scrape
 
 WINDOW = 120.0
@@ -46,13 +43,7 @@ async def run(workdir: Path) -> Result:
     result = Result("steady_state", datetime.now(UTC).isoformat(timespec="seconds"))
     config = workdir / "steady.yml"
     async with contextlib.AsyncExitStack() as stack:
-        household = await stack.enter_async_context(services.household())
-        household.config(config, inverters={"interval": "2s"}, batteries={"interval": "30s"})
-        exporter = await stack.enter_async_context(
-            services.exporter("exporter", config, env=household.env)
-        )
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        await wait_complete(session, exporter.url, 90)
+        household, exporter, session = await live_household(stack, config, timeout=90)
         await asyncio.sleep(SETTLE)
 
         pid, sim_pid = exporter.child.pid, household.child.pid

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -50,3 +52,18 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
 
 def names(samples: Samples) -> set[str]:
     return {name for name, _ in samples}
+
+
+def missing_tool(what: str, package: str) -> NoReturn:
+    """A tool a test needs is not installed: a failure in CI, where it must be, else a skip."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} is required in CI (apt-get install {package})")
+    pytest.skip(f"{what} not installed (apt-get install {package})")
+
+
+def required_binary(name: str, package: str) -> str:
+    """The path of ``name`` on PATH (see ``missing_tool`` when there is none)."""
+    binary = shutil.which(name)
+    if binary is None:
+        missing_tool(name, package)
+    return binary

@@ -7,13 +7,14 @@ against their fake peers in their own test files.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import MutableSet, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gridwatch.receiver.model import Alert, Notification, PlugResult, PlugState
+from gridwatch.receiver.model import Alert, AlertStatus, Notification, PlugResult, PlugState
 from gridwatch.receiver.ports import DeliveryError
 from tests.helpers import PROJECT_FIXTURES
 
@@ -36,6 +37,19 @@ def griddown(status: str = "firing", starts: str = "2026-11-22T05:39:34.244648Z"
     if status == "resolved":
         alert["endsAt"] = "2026-11-22T06:10:00Z"
     return data
+
+
+def grid_down_episode(status: AlertStatus, starts: dt.datetime, ends: dt.datetime) -> Notification:
+    """One GridDown alert as the receiver holds it after the webhook; ``ends`` once resolved."""
+    alert = Alert(
+        status=status,
+        labels={"alertname": "GridDown"},
+        annotations={},
+        starts_at=starts,
+        ends_at=None if status == "firing" else ends,
+        fingerprint="0bad",
+    )
+    return Notification("gridwatch", status, (alert,))
 
 
 class FakeClock:

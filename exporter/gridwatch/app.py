@@ -20,6 +20,7 @@ from gridwatch.core.scheduler import Scheduler
 from gridwatch.core.server import make_app, make_registry
 from gridwatch.core.startup import listen
 from gridwatch.core.state import StateStore
+from gridwatch.core.tasks import cancel_and_wait
 from gridwatch.core.thresholds import component as alert_thresholds
 from gridwatch.live.hub import LiveHub
 from gridwatch.live.routes import routes as live_routes
@@ -103,11 +104,8 @@ class Exporter:
             with contextlib.suppress(asyncio.CancelledError):
                 await background
         self._background = []
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.live.stop()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -57,6 +57,13 @@ def read_secret_file(path: Path) -> str:
         raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
 
 
+def non_empty_secret_file(value: Path | None) -> Path | None:
+    """Use as a field validator after ``relative_to_config``: the file must read, and not blank."""
+    if value is not None and not read_secret_file(value):
+        raise ValueError(f"secret file {value} is empty")
+    return value
+
+
 def relative_to_config(value: Path | None, info: ValidationInfo) -> Path | None:
     """Use as a field validator: relative paths in the YAML are relative to the config file."""
     base = info.context.get("base_dir") if info.context else None

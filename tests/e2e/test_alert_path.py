@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from gridwatch.binaries import alertmanager_binary, prometheus_binary
 from gridwatch.sim.polling import wait_until
+from tests.helpers import missing_tool
 
 pytestmark = [pytest.mark.clock, pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -36,10 +36,7 @@ def _need_binaries() -> None:
     ]
     if not missing:
         return
-    hint = f"apt-get install {' '.join(missing)}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{', '.join(missing)} required in CI ({hint})")
-    pytest.skip(f"{', '.join(missing)} not installed ({hint})")
+    missing_tool(", ".join(missing), " ".join(missing))
 
 
 _need_binaries()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ import aiohttp
 import pytest
 
 from gridwatch.app import Exporter
-from gridwatch.config import parse_config
+from gridwatch.config import Config, parse_config
+from gridwatch.core.clock import Clock, system_clock
 from gridwatch.sim.homewizard.simulator import HomeWizardSimulator, SimulatorOptions
 from gridwatch.sim.polling import wait_until
 from gridwatch.sources.homewizard.source import HomeWizardSource
@@ -64,26 +66,42 @@ def errors(samples: Samples, reason: str, device: str = "home") -> float:
 StartExporter = Callable[..., Awaitable[Running]]
 
 
-@pytest.fixture
-async def start_exporter() -> AsyncIterator[StartExporter]:
+RunExporter = Callable[..., Awaitable[Running]]  # (config, clock=system_clock)
+
+
+@contextlib.asynccontextmanager
+async def exporters_under_test() -> AsyncIterator[RunExporter]:
+    """``await run(config)`` starts an exporter under test; every one started stops on exit."""
     started: list[Exporter] = []
 
-    async def start(*meters: dict[str, Any], timezone: str = "Europe/Stockholm") -> Running:
-        config = parse_config(
-            {
-                "site": {"timezone": timezone},
-                "exporter": {"listen_address": "127.0.0.1", "port": 0},
-                "meters": list(meters),
-            }
-        )
-        exporter = Exporter(config)
+    async def run(config: Config, clock: Clock = system_clock) -> Running:
+        exporter = Exporter(config, clock=clock)
         await exporter.start()
         started.append(exporter)
         return Running(exporter)
 
-    yield start
-    for exporter in started:
-        await exporter.stop()
+    try:
+        yield run
+    finally:
+        for exporter in started:
+            await exporter.stop()
+
+
+@pytest.fixture
+async def start_exporter() -> AsyncIterator[StartExporter]:
+    async with exporters_under_test() as run:
+
+        async def start(*meters: dict[str, Any], timezone: str = "Europe/Stockholm") -> Running:
+            config = parse_config(
+                {
+                    "site": {"timezone": timezone},
+                    "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                    "meters": list(meters),
+                }
+            )
+            return await run(config)
+
+        yield start
 
 
 SimFactory = Callable[..., Awaitable[HomeWizardSimulator]]
@@ -129,3 +147,19 @@ def v2_meter(sim: HomeWizardSimulator, **extra: Any) -> dict[str, Any]:
 
 def fixture_path(name: str) -> Path:
     return PROJECT_FIXTURES / "homewizard" / name
+
+
+def only_inverters(config: Config, data_dir: Path) -> Config:
+    """A demo part's config cut to its inverters, with its own data dir and a free port: the
+    other areas' demo parts are tested on their own."""
+    return config.model_copy(
+        update={
+            "site": config.site.model_copy(update={"data_dir": data_dir}),
+            "exporter": config.exporter.model_copy(update={"port": 0}),
+            "meters": [],
+            "prices": None,
+            "tariff": None,
+            "outages": None,
+            "batteries": None,
+        }
+    )

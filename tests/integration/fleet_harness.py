@@ -9,20 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from gridwatch.binaries import Binary
 from gridwatch.cli import main
 from gridwatch.fleet import processes
 from gridwatch.fleet.auth import vmauth_config
 from gridwatch.fleet.sites import read_token, sites
+from tests.helpers import missing_tool
 
 # Queries see samples up to 1 s old (default 30 s) and no cached results, so a test reads what
 # has just arrived; neither changes what is stored.
@@ -31,9 +30,7 @@ VM_TEST_FLAGS = ["-search.latencyOffset=1s", "-search.disableCache"]
 
 def require_victoria_metrics() -> None:
     if missing := processes.missing():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{missing} required in CI (apt-get install victoria-metrics)")
-        pytest.skip(f"{missing} not installed (apt-get install victoria-metrics)")
+        missing_tool(str(missing), "victoria-metrics")
 
 
 def add_sites(folder: Path, *names: str) -> dict[str, str]:

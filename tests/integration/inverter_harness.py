@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.sim.polling import wait_until
 from tests.helpers import Samples, value
 from tests.integration import run_harness
-from tests.integration.conftest import Running
+from tests.integration.conftest import Running, exporters_under_test
 from tests.integration.run_harness import Metrics
 
 INV = {"source": "inverter", "device": "smg"}
@@ -35,35 +34,28 @@ def soc(s: Samples) -> float | None:
 @contextlib.asynccontextmanager
 async def inverter_exporters(tmp_path: Path, *, timeout: str) -> AsyncIterator[Start]:
     """``start(**inverter)`` runs an exporter with one fast-polled inverter; all stop on exit."""
-    started: list[Exporter] = []
+    async with exporters_under_test() as run_exporter:
 
-    async def run(**inverter: Any) -> Running:
-        config = parse_config(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": 0},
-                "inverters": [
-                    {
-                        "name": "smg",
-                        "interval": "0.2s",
-                        "timeout": timeout,
-                        "retries": 0,
-                        **inverter,
-                    }
-                ],
-                "grid": {"consecutive_polls": 2},
-            }
-        )
-        exporter = Exporter(config)
-        await exporter.start()
-        started.append(exporter)
-        return Running(exporter)
+        async def run(**inverter: Any) -> Running:
+            config = parse_config(
+                {
+                    "site": {"data_dir": str(tmp_path)},
+                    "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                    "inverters": [
+                        {
+                            "name": "smg",
+                            "interval": "0.2s",
+                            "timeout": timeout,
+                            "retries": 0,
+                            **inverter,
+                        }
+                    ],
+                    "grid": {"consecutive_polls": 2},
+                }
+            )
+            return await run_exporter(config)
 
-    try:
         yield run
-    finally:
-        for exporter in started:
-            await exporter.stop()
 
 
 @contextlib.asynccontextmanager

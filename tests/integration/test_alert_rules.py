@@ -10,9 +10,7 @@ alert. Without promtool the promtool test skips, except under CI=true where it f
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from prometheus_client import generate_latest
 
 from gridwatch.app import Exporter
 from gridwatch.config import parse_config
-from tests.helpers import names, parse_exposition
+from tests.helpers import names, parse_exposition, required_binary
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +48,7 @@ def _rule_id(rule: dict[str, Any]) -> str:
 
 
 def test_prometheus_yml_is_valid_and_loads_the_rules() -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("promtool is required in CI (apt-get install prometheus)")
-        pytest.skip("promtool not installed (apt-get install prometheus)")
+    promtool = required_binary("promtool", "prometheus")
     result = subprocess.run(
         [promtool, "check", "config", "prometheus.yml"],
         capture_output=True,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +23,7 @@ from aiohttp import web
 
 from gridwatch.sim.polling import wait_until
 from gridwatch.sim.service import RouteServer
+from tests.helpers import required_binary
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +33,7 @@ ALERT_RULES = ROOT / "prometheus" / "rules" / "alerts.yml"
 
 
 def _binary(name: str) -> str:
-    binary = shutil.which(name)
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{name} is required in CI (apt-get install prometheus-alertmanager)")
-        pytest.skip(f"{name} not installed (apt-get install prometheus-alertmanager)")
-    return binary
+    return required_binary(name, "prometheus-alertmanager")
 
 
 def amtool(*args: str) -> subprocess.CompletedProcess[str]:

@@ -20,9 +20,10 @@ from gridwatch.energy.config import CapacityFeeConfig
 from gridwatch.energy.peak_shaving import PeakShaver
 from gridwatch.energy.peaks import CapacityPeaks
 from gridwatch.receiver.app import Receiver
-from gridwatch.receiver.model import Alert, AlertStatus, Notification
+from gridwatch.receiver.model import AlertStatus, Notification
 from gridwatch.receiver.tuya.actions import TuyaActions
 from gridwatch.sim.tuya.local import TuyaLocalSim
+from tests.receiver_fakes import grid_down_episode
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
@@ -35,15 +36,10 @@ def at(*args: int) -> float:
 
 
 def grid_down(status: AlertStatus) -> Notification:
-    alert = Alert(
-        status=status,
-        labels={"alertname": "GridDown"},
-        annotations={},
-        starts_at=dt.datetime(2026, 1, 14, 17, 0, tzinfo=dt.UTC),
-        ends_at=None if status == "firing" else dt.datetime(2026, 1, 14, 17, 40, tzinfo=dt.UTC),
-        fingerprint="0bad",
+    day = (2026, 1, 14)
+    return grid_down_episode(
+        status, dt.datetime(*day, 17, 0, tzinfo=dt.UTC), dt.datetime(*day, 17, 40, tzinfo=dt.UTC)
     )
-    return Notification("gridwatch", status, (alert,))
 
 
 async def test_grid_loss_then_a_person_then_peak_shaving_then_the_schedule(

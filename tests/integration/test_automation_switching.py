@@ -18,12 +18,13 @@ from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.core.clock import Clock
 from gridwatch.receiver.app import Receiver
-from gridwatch.receiver.model import Alert, AlertStatus, Notification
+from gridwatch.receiver.model import AlertStatus, Notification
 from gridwatch.receiver.tuya.actions import TuyaActions
 from gridwatch.sim.prices.simulator import PriceSimulator
 from gridwatch.sim.tuya.local import TuyaLocalSim
 from tests.helpers import value
 from tests.integration.conftest import Running
+from tests.receiver_fakes import grid_down_episode
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
@@ -59,15 +60,10 @@ def settings(data_dir: Path, prices: PriceSimulator, plugs: TuyaLocalSim, export
 
 
 def grid_down(status: AlertStatus) -> Notification:
-    alert = Alert(
-        status=status,
-        labels={"alertname": "GridDown"},
-        annotations={},
-        starts_at=dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC),
-        ends_at=None if status == "firing" else dt.datetime(2026, 1, 14, 13, 0, tzinfo=dt.UTC),
-        fingerprint="0bad",
+    day = (2026, 1, 14)
+    return grid_down_episode(
+        status, dt.datetime(*day, 12, 0, tzinfo=dt.UTC), dt.datetime(*day, 13, 0, tzinfo=dt.UTC)
     )
-    return Notification("gridwatch", status, (alert,))
 
 
 async def test_the_plan_switches_plugs_once_and_yields_to_grid_loss_and_people(

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from gridwatch.sim.polling import wait_until
 from gridwatch.sim.service import RouteServer
+from tests.helpers import required_binary
 from tests.integration.test_cli import free_port
 from tests.unit.test_compose import ROOT, SERVICES, bind_mounts
 
@@ -39,17 +40,9 @@ UNITS = sorted(
         *(ROOT / "deploy" / "fleet").glob("*/*.service"),
     ]
 )
+
 BLUEZ_POLICY = ROOT / "deploy" / "docker" / "gridwatch-bluez.conf"
 CONTAINER_UID = "10001"  # exporter/Dockerfile's GRIDWATCH_UID
-
-
-def _required(name: str, package: str) -> str:
-    binary = shutil.which(name)
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{name} is required in CI (apt-get install {package})")
-        pytest.skip(f"{name} not installed (apt-get install {package})")
-    return binary
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -73,7 +66,7 @@ def _container_layout(service: str, root: Path) -> Path:
 
 
 def _promtool_check(config: Path) -> str:
-    result = _run(_required("promtool", "prometheus"), "check", "config", str(config))
+    result = _run(required_binary("promtool", "prometheus"), "check", "config", str(config))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     # The rules must be found where rule_files says, not silently matched by nothing.
@@ -99,7 +92,7 @@ def test_promtool_accepts_the_native_install_layout(tmp_path: Path) -> None:
 def test_amtool_accepts_the_compose_alertmanager_as_mounted(tmp_path: Path) -> None:
     root = _container_layout("alertmanager", tmp_path)
     config = root / "etc" / "alertmanager" / "alertmanager.yml"
-    result = _run(_required("amtool", "prometheus-alertmanager"), "check-config", str(config))
+    result = _run(required_binary("amtool", "prometheus-alertmanager"), "check-config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
@@ -111,7 +104,7 @@ def test_amtool_refuses_a_broken_compose_alertmanager(tmp_path: Path) -> None:
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["route"]["receiver"] = "nobody"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    result = _run(_required("amtool", "prometheus-alertmanager"), "check-config", str(config))
+    result = _run(required_binary("amtool", "prometheus-alertmanager"), "check-config", str(config))
     assert result.returncode != 0
 
 

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
-from gridwatch.app import Exporter
 from gridwatch.config import parse_config
 from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import Samples, names, value
-from tests.integration.conftest import Running
+from tests.integration.conftest import Running, exporters_under_test
 
 pytestmark = pytest.mark.integration
 INV = {"source": "inverter", "device": "smg"}
@@ -40,40 +39,35 @@ async def dongle() -> AsyncIterator[EybondDongleSimulator]:
 
 @pytest.fixture
 async def start(tmp_path: Path) -> AsyncIterator[Start]:
-    started: list[Exporter] = []
+    async with exporters_under_test() as run_exporter:
 
-    async def run(
-        sim: EybondDongleSimulator, grid: dict[str, Any] | None = None, **extra: Any
-    ) -> Running:
-        inverter = {
-            "name": "smg",
-            "transport": "eybond",
-            "host": "127.0.0.1",
-            "dongle_port": sim.udp_port,
-            "listen_host": "127.0.0.1",
-            "listen_port": 0,
-            "interval": "0.2s",
-            "timeout": "0.5s",
-            "connect_timeout": "1s",
-            "battery_capacity_wh": 5120,
-            **extra,
-        }
-        config = parse_config(
-            {
-                "site": {"data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": 0},
-                "inverters": [inverter],
-                "grid": grid or {"consecutive_polls": 2},
+        async def run(
+            sim: EybondDongleSimulator, grid: dict[str, Any] | None = None, **extra: Any
+        ) -> Running:
+            inverter = {
+                "name": "smg",
+                "transport": "eybond",
+                "host": "127.0.0.1",
+                "dongle_port": sim.udp_port,
+                "listen_host": "127.0.0.1",
+                "listen_port": 0,
+                "interval": "0.2s",
+                "timeout": "0.5s",
+                "connect_timeout": "1s",
+                "battery_capacity_wh": 5120,
+                **extra,
             }
-        )
-        exporter = Exporter(config)
-        await exporter.start()
-        started.append(exporter)
-        return Running(exporter)
+            config = parse_config(
+                {
+                    "site": {"data_dir": str(tmp_path)},
+                    "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                    "inverters": [inverter],
+                    "grid": grid or {"consecutive_polls": 2},
+                }
+            )
+            return await run_exporter(config)
 
-    yield run
-    for exporter in started:
-        await exporter.stop()
+        yield run
 
 
 def soc(s: Samples) -> float | None:

@@ -15,7 +15,7 @@ from gridwatch.sim.inverter.device import InverterDevice
 from gridwatch.sim.inverter.eybond import EybondDongleSimulator
 from gridwatch.sources.inverter.regmap import load_shipped
 from tests.helpers import value
-from tests.integration.conftest import FULL_V1, Running, SimFactory
+from tests.integration.conftest import FULL_V1, Running, SimFactory, only_inverters
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
@@ -86,20 +86,7 @@ async def test_demo_runs_the_inverter_behind_the_dongle_simulator(tmp_path: Path
         config, lines = await inverter_demo.demo_part(builtin_config(), stack)
         assert config.inverters and config.inverters[0].transport == "eybond"
         assert any("Eybond dongle" in line for line in lines)
-        site = config.site.model_copy(update={"data_dir": tmp_path})
-        exporter_cfg = config.exporter.model_copy(update={"port": 0})
-        only_inverter = config.model_copy(
-            update={
-                "site": site,
-                "exporter": exporter_cfg,
-                "meters": [],
-                "prices": None,
-                "tariff": None,
-                "outages": None,
-                "batteries": None,
-            }
-        )
-        exporter = Exporter(only_inverter)
+        exporter = Exporter(only_inverters(config, tmp_path))
         await exporter.start()
         stack.push_async_callback(exporter.stop)
         gw = Running(exporter)

@@ -14,7 +14,7 @@ from gridwatch.sim.inverter import demo as inverter_demo
 from gridwatch.sim.polling import wait_until
 from gridwatch.sources.inverter import INVERTERS
 from tests.helpers import parse_exposition, value
-from tests.integration.conftest import Running
+from tests.integration.conftest import Running, only_inverters
 from tests.integration.test_cli import fetch, free_port, running_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
@@ -36,18 +36,7 @@ async def test_demo_part_simulates_the_chosen_family(
     async with contextlib.AsyncExitStack() as stack:
         config, lines = await inverter_demo.demo_part(base, stack)
         assert any(f"simulated {family.upper()} unit" in line for line in lines), lines
-        only_inverter = config.model_copy(
-            update={
-                "site": config.site.model_copy(update={"data_dir": tmp_path}),
-                "exporter": config.exporter.model_copy(update={"port": 0}),
-                "meters": [],
-                "prices": None,
-                "tariff": None,
-                "outages": None,
-                "batteries": None,
-            }
-        )
-        exporter = Exporter(only_inverter)
+        exporter = Exporter(only_inverters(config, tmp_path))
         await exporter.start()
         stack.push_async_callback(exporter.stop)
         s = await Running(exporter).wait_for(

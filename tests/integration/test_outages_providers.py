@@ -33,7 +33,7 @@ from gridwatch.sim.outages.peers import (
 from gridwatch.sources.inverter.regmap import load_shipped
 from gridwatch.sources.outages.schedule import KYIV
 from tests.helpers import PROJECT_FIXTURES, SHARED_FIXTURES, Samples, load_json, value
-from tests.integration.conftest import Running
+from tests.integration.conftest import Running, exporters_under_test
 from tests.integration.outages_harness import Clock, kyiv
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
@@ -52,25 +52,22 @@ async def peer() -> AsyncIterator[OperatorPeer]:
 
 @pytest.fixture
 async def run(peer: OperatorPeer, tmp_path: Path) -> AsyncIterator[Any]:
-    exporters: list[Exporter] = []
+    async with exporters_under_test() as run_exporter:
 
-    async def start(clock: Clock, extra: dict[str, Any] | None = None, **outages: Any) -> Running:
-        config = parse_config(
-            {
-                "site": {"timezone": "Europe/Kyiv", "data_dir": str(tmp_path)},
-                "exporter": {"listen_address": "127.0.0.1", "port": 0},
-                "outages": {"interval": "0.1s", **outages},
-                **(extra or {}),
-            }
-        )
-        exporter = Exporter(config, clock=clock)
-        await exporter.start()
-        exporters.append(exporter)
-        return Running(exporter)
+        async def start(
+            clock: Clock, extra: dict[str, Any] | None = None, **outages: Any
+        ) -> Running:
+            config = parse_config(
+                {
+                    "site": {"timezone": "Europe/Kyiv", "data_dir": str(tmp_path)},
+                    "exporter": {"listen_address": "127.0.0.1", "port": 0},
+                    "outages": {"interval": "0.1s", **outages},
+                    **(extra or {}),
+                }
+            )
+            return await run_exporter(config, clock)
 
-    yield start
-    for exporter in exporters:
-        await exporter.stop()
+        yield start
 
 
 def at(text: str) -> Clock:

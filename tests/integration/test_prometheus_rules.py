@@ -6,12 +6,12 @@ Without promtool the tests skip, except under CI=true where a missing promtool i
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import required_binary
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +26,7 @@ TEST_FILES = sorted(
 
 
 def _promtool() -> str:
-    binary = shutil.which("promtool")
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("promtool is required in CI (apt-get install prometheus)")
-        pytest.skip("promtool not installed (apt-get install prometheus)")
-    return binary
+    return required_binary("promtool", "prometheus")
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -122,14 +122,13 @@ class Automation:
         assert self.shaver is not None
         last = self.shaver.last
         meter = self.shaver.rule.meter
-        active = GaugeMetricFamily(
+        yield from _per_meter(
             "gridwatch_peak_shaving_active",
             "1 while peak shaving keeps loads off because this hour would set a new counted "
             "capacity-fee peak, else 0.",
-            labels=["meter"],
+            meter,
+            1.0 if last.active else 0.0,
         )
-        active.add_metric([meter], 1.0 if last.active else 0.0)
-        yield active
         shed = GaugeMetricFamily(
             "gridwatch_peak_shaving_load_shed",
             "1 for each load peak shaving keeps off now, 0 for the others it may shed.",
@@ -138,24 +137,20 @@ class Automation:
         for name in self.shaver.rule.loads:
             shed.add_metric([meter, name], 1.0 if name in last.shed else 0.0)
         yield shed
-        if last.predicted_watts is not None:
-            predicted = GaugeMetricFamily(
-                "gridwatch_peak_shaving_predicted_watts",
-                "The clock hour's average power as the capacity fee would count it (weighted), "
-                "predicted from the energy so far and the present power, after shedding.",
-                labels=["meter"],
-            )
-            predicted.add_metric([meter], last.predicted_watts)
-            yield predicted
-        if last.limit_watts is not None:
-            limit = GaugeMetricFamily(
-                "gridwatch_peak_shaving_limit_watts",
-                "The weighted hourly average that would set a new counted peak, less the "
-                "configured margin: peak shaving keeps the prediction under it.",
-                labels=["meter"],
-            )
-            limit.add_metric([meter], last.limit_watts)
-            yield limit
+        yield from _per_meter(
+            "gridwatch_peak_shaving_predicted_watts",
+            "The clock hour's average power as the capacity fee would count it (weighted), "
+            "predicted from the energy so far and the present power, after shedding.",
+            meter,
+            last.predicted_watts,
+        )
+        yield from _per_meter(
+            "gridwatch_peak_shaving_limit_watts",
+            "The weighted hourly average that would set a new counted peak, less the "
+            "configured margin: peak shaving keeps the prediction under it.",
+            meter,
+            last.limit_watts,
+        )
 
     # -- JSON API ------------------------------------------------------------------------
 
@@ -175,3 +170,12 @@ class Automation:
             return web.json_response(body)
 
         return [web.get("/api/v1/automation", automation)]
+
+
+def _per_meter(name: str, doc: str, meter: str, value: float | None) -> Iterator[Metric]:
+    """A gauge with the meter's one series; no family at all while the value is unknown."""
+    if value is None:
+        return
+    family = GaugeMetricFamily(name, doc, labels=["meter"])
+    family.add_metric([meter], value)
+    yield family

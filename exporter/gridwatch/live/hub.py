@@ -19,6 +19,7 @@ from prometheus_client.metrics_core import Metric
 
 from gridwatch.core.source import SourceKey
 from gridwatch.core.state import StateStore
+from gridwatch.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,8 @@ class LiveHub:
         self._subscribers.discard(queue)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def _on_reading(self, key: SourceKey, reading: object) -> None:
         if self._subscribers:

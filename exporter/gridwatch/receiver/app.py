@@ -19,6 +19,7 @@ from aiohttp import web
 from gridwatch.config import Config, ConfigError
 from gridwatch.core.startup import listen
 from gridwatch.core.statedb import StateDB
+from gridwatch.core.tasks import cancel_and_wait
 from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.receiver.http_noise import quiet_malformed_requests
 from gridwatch.receiver.metrics import ReceiverStats, make_registry
@@ -219,16 +220,10 @@ class Receiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._scheduled_task is not None:
-            self._scheduled_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduled_task
-            self._scheduled_task = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._scheduled_task)
+        self._scheduled_task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         self.db.close()
 
 

@@ -7,7 +7,13 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
+from gridwatch.config_types import (
+    Duration,
+    Strict,
+    non_empty_secret_file,
+    read_secret_file,
+    relative_to_config,
+)
 from gridwatch.receiver.homewizard.config import HomeWizardSwitches
 from gridwatch.receiver.telegram.config import TelegramConfig
 from gridwatch.receiver.tuya.config import ActionRule, TuyaConfig, validate_rules
@@ -47,13 +53,7 @@ class ReceiverConfig(Strict):
     actions: list[ActionRule] = Field(default_factory=list)
 
     _relative = field_validator("token_file")(relative_to_config)
-
-    @field_validator("token_file")
-    @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
-        if value is not None and not read_secret_file(value):
-            raise ValueError(f"secret file {value} is empty")
-        return value
+    _readable = field_validator("token_file")(non_empty_secret_file)
 
     @field_validator("token")
     @classmethod

@@ -49,6 +49,13 @@ def _counter(
     return family
 
 
+def _total(name: str, doc: str, count: int) -> Metric:
+    """A counter with no labels."""
+    family = CounterMetricFamily(name, doc)
+    family.add_metric([], count)
+    return family
+
+
 class ReceiverCollector(Collector):
     def __init__(self, stats: ReceiverStats, outbox: Outbox) -> None:
         self._stats = stats
@@ -78,12 +85,11 @@ class ReceiverCollector(Collector):
             ("firing", "resolved"),
             s.alerts_accepted,
         )
-        dup = CounterMetricFamily(
+        yield _total(
             "gridwatch_receiver_duplicates_dropped",
             "Alerts dropped because the same fingerprint, status and startsAt was already seen.",
+            s.duplicates,
         )
-        dup.add_metric([], s.duplicates)
-        yield dup
         yield _counter(
             "gridwatch_receiver_deliveries",
             "Notifications finished: delivered, or dead-lettered (not retryable, or too old).",
@@ -99,12 +105,11 @@ class ReceiverCollector(Collector):
             DEAD_REASONS,
             s.dead_letters,
         )
-        retries = CounterMetricFamily(
+        yield _total(
             "gridwatch_receiver_delivery_retries",
             "Failed notification attempts that were scheduled to be tried again.",
+            s.retries,
         )
-        retries.add_metric([], s.retries)
-        yield retries
         yield _counter(
             "gridwatch_receiver_plug_switches",
             "Plug switches done by action rules, by result.",
@@ -112,12 +117,11 @@ class ReceiverCollector(Collector):
             PLUG_OUTCOMES,
             s.plug_switches,
         )
-        write_errors = CounterMetricFamily(
+        yield _total(
             "gridwatch_receiver_outbox_write_errors",
             "Times the outbox could not be written (the webhook answered 503).",
+            s.outbox_write_errors,
         )
-        write_errors.add_metric([], s.outbox_write_errors)
-        yield write_errors
         yield _counter(
             "gridwatch_receiver_scheduled_switches",
             "Switches of scheduled loads committed to the outbox, by why (a plan reason, "
@@ -126,13 +130,12 @@ class ReceiverCollector(Collector):
             ("peak_shaving", "override"),  # always present, so the family is never missing
             s.scheduled_switches,
         )
-        plan_errors = CounterMetricFamily(
+        yield _total(
             "gridwatch_receiver_plan_read_errors",
             "Times the exporter's plan (GET /api/v1/automation) could not be read; nothing is "
             "switched then.",
+            s.plan_read_errors,
         )
-        plan_errors.add_metric([], s.plan_read_errors)
-        yield plan_errors
         jobs = GaugeMetricFamily(
             "gridwatch_receiver_outbox_jobs",
             "Jobs in the outbox by state: pending (waiting or retrying), done, dead (kept until "

@@ -36,6 +36,7 @@ from telegram.ext import (
     filters,
 )
 
+from gridwatch.core.tasks import cancel_and_wait
 from gridwatch.receiver.config import ReceiverConfig
 from gridwatch.receiver.ports import PlugActions
 from gridwatch.receiver.telegram.chatid import ChatIdLimiter
@@ -96,11 +97,8 @@ class TelegramBot:
             self._task = asyncio.create_task(self._connect(), name="telegram-bot")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._app is not None:
             await _shutdown(self._app)
             self._app = None

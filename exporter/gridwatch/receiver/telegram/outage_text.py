@@ -8,28 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gridwatch.receiver.telegram.api_body import body_zone, utc_time
 from gridwatch.receiver.telegram.context import Context
 from gridwatch.receiver.telegram.markup import b, esc, i
 from gridwatch.receiver.telegram.queries import PeerError
 
 
 def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, dict) or not isinstance(value.get("utc"), str):
-        return None
-    try:
-        return datetime.fromisoformat(value["utc"].replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _zone(body: dict[str, Any]) -> ZoneInfo | None:
-    """The operator's zone as the exporter reports it (Europe/Kyiv for be-svitlo)."""
-    try:
-        return ZoneInfo(str(body.get("timezone")))
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    """The API's ``{"utc": "…Z", …}`` moment → its UTC time."""
+    return utc_time(value.get("utc")) if isinstance(value, dict) else None
 
 
 def _date_text(day: Any) -> str:
@@ -159,6 +147,6 @@ def _queue_lines(ctx: Context, body: dict[str, Any]) -> list[str]:
     lines += ["", *_source_trouble(ctx, body)]
     fetched = _moment(body.get("fetched_at"))
     if fetched is not None:
-        when = ctx.clock_time(fetched.timestamp(), _zone(body))
+        when = ctx.clock_time(fetched.timestamp(), body_zone(body))
         lines.append(i(ctx.t("schedule.fetched", time=when)))
     return [line for n, line in enumerate(lines) if line or (n and lines[n - 1])]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from gridwatch.receiver.telegram.api_body import body_zone, utc_time
 from gridwatch.receiver.telegram.context import Context
 from gridwatch.receiver.telegram.markup import b
 from gridwatch.receiver.telegram.queries import PeerError, Samples, selector
@@ -84,7 +85,7 @@ async def _next_hours(ctx: Context) -> list[str]:
             body = await ctx.peers.prices(day)
             if body is None:
                 break
-            tz = tz or _zone(body)
+            tz = tz or body_zone(body)
             slots += [x for x in body.get("slots", []) if isinstance(x, dict)]
             if len(_coming(slots, now)) >= NEXT_HOURS * 4:
                 break
@@ -95,7 +96,7 @@ async def _next_hours(ctx: Context) -> list[str]:
         price = slot.get("total") if slot.get("total") is not None else slot.get("spot")
         if not isinstance(price, int | float):
             continue
-        start = _utc(slot.get("start_utc"))
+        start = utc_time(slot.get("start_utc"))
         if start is None:
             continue
         hour = start.astimezone(tz or ctx.tz).replace(minute=0, second=0, microsecond=0)
@@ -114,26 +115,10 @@ async def _next_hours(ctx: Context) -> list[str]:
 def _coming(slots: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     result = []
     for slot in slots:
-        end = _utc(slot.get("end_utc"))
+        end = utc_time(slot.get("end_utc"))
         if end is not None and end > now:
             result.append(slot)
     return result
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _zone(body: dict[str, Any]) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(str(body.get("timezone")))
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _int(text: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from gridwatch.receiver.model import Alert, PlugResult, PlugState
+from gridwatch.receiver.rules import plan_rules
 from gridwatch.receiver.tuya.cloud import CloudError, DeviceState, TuyaCloud
 from gridwatch.receiver.tuya.config import (
     ActionRule,
@@ -44,19 +45,7 @@ class TuyaActions:
     def plan(self, alert: Alert) -> list[tuple[str, bool]]:
         """Every matching rule's plugs in rule order, each plug's groups in config order. A plug
         named by two rules is switched once, as the first rule says."""
-        planned: dict[str, bool] = {}
-        for rule in self._rules:
-            if not rule.matches(alert.labels):
-                continue
-            on = rule.switch_to(alert.status)
-            if on is None:
-                continue
-            for group in rule.groups:
-                for plug in self._groups.get(group, []):
-                    planned.setdefault(plug, on)
-            for plug in rule.plugs:
-                planned.setdefault(plug, on)
-        return list(planned.items())
+        return plan_rules(self._rules, self._groups, alert, self._plugs.keys())
 
     async def switch(self, plug: str, on: bool) -> PlugResult:
         config = self._plugs.get(plug)

@@ -14,7 +14,13 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 
-from gridwatch.config_types import Duration, Strict, read_secret_file, relative_to_config
+from gridwatch.config_types import (
+    Duration,
+    Strict,
+    non_empty_secret_file,
+    read_secret_file,
+    relative_to_config,
+)
 
 _NAME = r"^[A-Za-z0-9_.-]{1,40}$"
 
@@ -152,13 +158,7 @@ class TuyaCloudConfig(Strict):
     timeout: Duration = 5.0  # per HTTP request
 
     _relative = field_validator("access_secret_file")(relative_to_config)
-
-    @field_validator("access_secret_file")
-    @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
-        if value is not None and not read_secret_file(value):
-            raise ValueError(f"secret file {value} is empty")
-        return value
+    _readable = field_validator("access_secret_file")(non_empty_secret_file)
 
     @field_validator("base_url")
     @classmethod

@@ -18,6 +18,7 @@ import logging
 from dbus_fast import Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
+from gridwatch.core.tasks import cancel_and_wait
 from gridwatch.sim.bluez.gatt import GattServer, add_gatt_objects
 from gridwatch.sim.bluez.jkbms import JkPack
 from gridwatch.sim.bluez.objects import ObjectTree
@@ -68,10 +69,7 @@ class FakeBlueZ:
         await bus.request_name(BLUEZ)
 
     async def close(self) -> None:
-        if self._advertiser is not None:
-            self._advertiser.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._advertiser
+        await cancel_and_wait(self._advertiser)
         for task in list(self._pending):
             task.cancel()
         await asyncio.gather(*self._pending, return_exceptions=True)

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gridwatch.core.clock import Clock, system_clock
+from gridwatch.core.tasks import cancel_and_wait
 from gridwatch.sim.homewizard.p1_format import crc16, dsmr_telegram
 from gridwatch.sim.service import LoopbackService
 
@@ -78,11 +79,8 @@ class P1PortSimulator(LoopbackService):
             self._ticker = asyncio.create_task(self._tick(interval), name="p1-port-ticker")
 
     async def close(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await cancel_and_wait(self._ticker)
+        self._ticker = None
         for writer in list(self._writers):
             writer.close()
         if self._server is not None:

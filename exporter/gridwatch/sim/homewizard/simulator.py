@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import copy
 import datetime as dt
 import json
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gridwatch.core.clock import Clock, system_clock
+from gridwatch.core.tasks import cancel_and_wait
 from gridwatch.sim.homewizard.certs import CertAuthority
 from gridwatch.sim.homewizard.household import Household
 from gridwatch.sim.homewizard.p1_format import dsmr_telegram, load_fixture, v2_to_v1
@@ -117,11 +117,8 @@ class HomeWizardSimulator(HomeWizardPeer):
         self._ticker = asyncio.create_task(self._tick_loop(), name="homewizard-sim-ticker")
 
     async def _stopping(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await cancel_and_wait(self._ticker)
+        self._ticker = None
         await self._hub.close_all()  # clients must see the disconnect, not a silent socket
 
     def set_broken(self, mode: str | None) -> None:

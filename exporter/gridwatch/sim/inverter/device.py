@@ -106,7 +106,36 @@ class Scenario:
         return not any(a <= elapsed < b for a, b in self.outages)
 
 
-class InverterDevice:
+class ScenarioUnit:
+    """What every simulated inverter shares, whatever it speaks: the scenario's time, the grid
+    as it stands (or as a test forces it) and the battery's charge carried from read to read."""
+
+    def __init__(self, scenario: Scenario | None, clock: Callable[[], float]) -> None:
+        self.scenario = scenario or Scenario(start=clock())
+        self.clock = clock
+        self.grid_override: bool | None = None  # force the grid up/down, whatever the scenario
+        self._soc = self.scenario.initial_soc
+        self._last: float | None = None
+
+    @property
+    def grid_up(self) -> bool:
+        if self.grid_override is not None:
+            return self.grid_override
+        return self.scenario.grid_up(self.scenario.elapsed(self.clock()))
+
+    def _step(self) -> tuple[float, float]:
+        """(scenario seconds now, hours since the previous read): the step the battery moves."""
+        elapsed = self.scenario.elapsed(self.clock())
+        dt_h = 0.0 if self._last is None else max(0.0, elapsed - self._last) / 3600
+        self._last = elapsed
+        return elapsed, dt_h
+
+    def _charge(self, battery_w: float, dt_h: float) -> None:
+        capacity = self.scenario.battery_capacity_wh
+        self._soc = min(1.0, max(0.0, self._soc + battery_w * dt_h / capacity))
+
+
+class InverterDevice(ScenarioUnit):
     def __init__(
         self,
         regmap: RegisterMap,
@@ -116,22 +145,18 @@ class InverterDevice:
         serial: str = "92B32408100363",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(scenario, clock)
         self.regmap = regmap
-        self.scenario = scenario or Scenario(start=clock())
         self.unit = unit
         self.serial = serial
-        self.clock = clock
-        self.grid_override: bool | None = None  # force the grid up/down, whatever the scenario
         self.overrides: dict[str, float | str] = {}  # fixed values by register name
         self.exception: int | None = None  # answer every read with this Modbus exception
         self.zeros = False  # every register reads 0 (a map that does not fit)
         self.unsupported: set[int] = set()  # addresses that answer "illegal data address"
         self.reads = 0  # read requests answered (the benchmark counts them)
-        self._soc = self.scenario.initial_soc
         self._pv_kwh = 0.0
         self._load_kwh = 0.0
         self._mains_load_kwh = 0.0
-        self._last: float | None = None
         self._modes = {name: raw for raw, name in self._mode_enum().items()}
 
     def _mode_enum(self) -> dict[int, str]:
@@ -141,18 +166,10 @@ class InverterDevice:
     def _mode(self, *names: str) -> int:
         return next((self._modes[n] for n in names if n in self._modes), 0)
 
-    @property
-    def grid_up(self) -> bool:
-        if self.grid_override is not None:
-            return self.grid_override
-        return self.scenario.grid_up(self.scenario.elapsed(self.clock()))
-
     def values(self) -> dict[str, float | str]:
         """Physical values by register name, advancing the battery to now."""
         sc = self.scenario
-        elapsed = sc.elapsed(self.clock())
-        dt_h = 0.0 if self._last is None else max(0.0, elapsed - self._last) / 3600
-        self._last = elapsed
+        elapsed, dt_h = self._step()
         grid = self.grid_up
         pv, load = sc.pv_w(elapsed), sc.load_w(elapsed)
         on_mains = grid and self._soc <= sc.min_soc
@@ -166,7 +183,7 @@ class InverterDevice:
             battery_w = 0.0  # full: PV is curtailed
         if self._soc <= 0.0 and battery_w < 0:
             battery_w, load = 0.0, 0.0  # empty and no mains: the output shuts down
-        self._soc = min(1.0, max(0.0, self._soc + battery_w * dt_h / sc.battery_capacity_wh))
+        self._charge(battery_w, dt_h)
         self._pv_kwh += pv * dt_h / 1000
         self._load_kwh += load * dt_h / 1000
         self._mains_load_kwh += (load if on_mains else 0.0) * dt_h / 1000

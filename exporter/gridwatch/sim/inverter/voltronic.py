@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from gridwatch.sim.inverter.device import Scenario
+from gridwatch.sim.inverter.device import Scenario, ScenarioUnit
 from gridwatch.sources.inverter.protocols import pi17, pi18
 from gridwatch.sources.inverter.protocols.voltronic import crc
 
@@ -24,7 +24,7 @@ def frame(body: str | bytes) -> bytes:
     return data + crc(data) + b"\r"
 
 
-class VoltronicDevice:
+class VoltronicDevice(ScenarioUnit):
     def __init__(
         self,
         family: str = "pi30",
@@ -34,20 +34,16 @@ class VoltronicDevice:
         serial: str = "92932105105335",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(scenario, clock)
         self.family = family
-        self.scenario = scenario or Scenario(start=clock())
         self.max_model = max_model
         self.serial = serial
-        self.clock = clock
         self.replay: dict[str, bytes] | None = None  # command → the whole reply frame
-        self.grid_override: bool | None = None
         self.corrupt_crc = False
         self.nak_all = False
         self.silent = False
         self.garbage = False  # CRC-valid reply with a non-number where a number belongs
         self.requests: list[str] = []
-        self._soc = self.scenario.initial_soc
-        self._last: float | None = None
 
     # The Eybond dongle simulator forwards what it receives through this (the Modbus device's
     # method name): the dongle carries ASCII the same way.
@@ -89,23 +85,15 @@ class VoltronicDevice:
             reply = reply[:-2] + bytes((reply[-2] ^ 0xFF,)) + b"\r"
         return reply
 
-    @property
-    def grid_up(self) -> bool:
-        if self.grid_override is not None:
-            return self.grid_override
-        return self.scenario.grid_up(self.scenario.elapsed(self.clock()))
-
     def _physics(self) -> dict[str, float]:
         sc = self.scenario
-        elapsed = sc.elapsed(self.clock())
-        dt_h = 0.0 if self._last is None else max(0.0, elapsed - self._last) / 3600
-        self._last = elapsed
+        elapsed, dt_h = self._step()
         grid = self.grid_up
         pv, load = sc.pv_w(elapsed), sc.load_w(elapsed)
         battery_w = pv - load
         if self._soc >= 1.0 and battery_w > 0:
             battery_w = 0.0
-        self._soc = min(1.0, max(0.0, self._soc + battery_w * dt_h / sc.battery_capacity_wh))
+        self._charge(battery_w, dt_h)
         volts = 48.0 + 6.0 * self._soc + battery_w / 2000
         return {
             "grid_v": 230.0 if grid else 0.0,

@@ -222,11 +222,26 @@ class EybondTransport:
     # Exchange ------------------------------------------------------------------------------
 
     async def _exchange(self, start: int, count: int) -> list[int]:
+        request = read_request(self.s.unit, start, count, self.s.function)
+        frame = await self._round_trip(request, f"a read of {count} registers at {start}")
+        try:
+            return parse_read_response(frame.payload, self.s.unit, self.s.function, count)
+        except FrameError as exc:
+            if exc.code is not None:
+                where = f" reading {count} at {start}"
+                raise ModbusExceptionError(exc.code, exc.message + where) from None
+            raise SourceError(exc.reason, exc.message) from None
+
+    async def _round_trip(self, request: bytes, what: str) -> eybond_frame.DongleFrame:
+        """Send ``request`` in a forward frame; the dongle's reply with the same transaction id.
+
+        ``what`` names the request in the timeout's reason. Whatever the unit speaks behind the
+        dongle (Modbus RTU, Voltronic ASCII) rides the same way.
+        """
         assert self._conn is not None
         reader, writer = self._conn
         self._tid = (self._tid + 1) & 0xFFFF
         tid = self._tid
-        request = read_request(self.s.unit, start, count, self.s.function)
         writer.write(eybond_frame.encode(tid, request))
         self.requests += 1
         try:
@@ -235,24 +250,16 @@ class EybondTransport:
                 frame = await self._next_forward_frame(reader)
         except TimeoutError:
             raise SourceError(
-                "timeout",
-                f"no reply from the dongle within {self.s.timeout:g}s to a read of {count} "
-                f"registers at {start}",
+                "timeout", f"no reply from the dongle within {self.s.timeout:g}s to {what}"
             ) from None
         except (ConnectionError, OSError) as exc:
             raise SourceError("disconnected", f"dongle connection failed: {exc}") from None
-        self._last_activity = time.monotonic()
         if frame.tid != tid:
             raise SourceError(
                 "protocol", f"dongle reply has transaction id {frame.tid:#06x}, sent {tid:#06x}"
             )
-        try:
-            return parse_read_response(frame.payload, self.s.unit, self.s.function, count)
-        except FrameError as exc:
-            if exc.code is not None:
-                where = f" reading {count} at {start}"
-                raise ModbusExceptionError(exc.code, exc.message + where) from None
-            raise SourceError(exc.reason, exc.message) from None
+        self._last_activity = time.monotonic()
+        return frame
 
     async def _next_forward_frame(self, reader: asyncio.StreamReader) -> eybond_frame.DongleFrame:
         while True:

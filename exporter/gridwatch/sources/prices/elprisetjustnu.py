@@ -11,7 +11,7 @@ import aiohttp
 
 from gridwatch.core.source import SourceError
 from gridwatch.sources.prices.http import get_json
-from gridwatch.sources.prices.slots import DayPrices, SlotError, build_day
+from gridwatch.sources.prices.slots import DayPrices, build_day
 
 NAME = "elprisetjustnu"
 
@@ -39,10 +39,7 @@ def parse_day(payload: Any, day: dt.date, tz: ZoneInfo, *, area: str, currency: 
         if isinstance(price, bool) or not isinstance(price, int | float):
             raise SourceError("payload", f"row {index}: {field} is not a number")
         entries.append((start.timestamp(), end.timestamp(), float(price)))
-    try:
-        return build_day(day, tz, entries, area=area, currency=currency, provider=NAME)
-    except SlotError as exc:
-        raise SourceError("payload", str(exc)) from None
+    return build_day(day, tz, entries, area=area, currency=currency, provider=NAME)
 
 
 async def fetch_day(

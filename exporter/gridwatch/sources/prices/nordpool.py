@@ -14,7 +14,7 @@ import aiohttp
 
 from gridwatch.core.source import SourceError
 from gridwatch.sources.prices.http import NotPublishedError, get_json
-from gridwatch.sources.prices.slots import DayPrices, SlotError, build_day, day_bounds
+from gridwatch.sources.prices.slots import DayPrices, build_day, day_bounds
 
 NAME = "nordpool"
 CET = ZoneInfo("Europe/Berlin")
@@ -59,10 +59,7 @@ def parse_day(
     payloads: list[Any], day: dt.date, tz: ZoneInfo, *, area: str, currency: str
 ) -> DayPrices:
     entries = [e for payload in payloads for e in parse_entries(payload, area, currency)]
-    try:
-        return build_day(day, tz, entries, area=area, currency=currency, provider=NAME)
-    except SlotError as exc:
-        raise SourceError("payload", str(exc)) from None
+    return build_day(day, tz, entries, area=area, currency=currency, provider=NAME)
 
 
 async def fetch_day(

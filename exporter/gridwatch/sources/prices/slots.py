@@ -11,11 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from gridwatch.core.source import SourceError
+
 QUARTER = 900
-
-
-class SlotError(ValueError):
-    """The entries do not cover the local day exactly in 15- or 60-minute steps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,30 +64,34 @@ def build_day(
     """Quarters of ``day`` from (start, end, price) entries of 15 or 60 minutes.
 
     Entries outside the day are ignored (a provider's day may be wider); the day itself must be
-    covered exactly once, or the payload is rejected rather than partly trusted.
+    covered exactly once, or the payload is rejected rather than partly trusted (SourceError
+    "payload": the source goes down with the reason).
     """
     first, last = day_bounds(day, tz)
     prices: dict[float, float] = {}
     for start, end, price in entries:
         length = end - start
         if length not in (QUARTER, 4 * QUARTER) or start % QUARTER:
-            raise SlotError(f"entry {_iso(start)}–{_iso(end)} is not a 15- or 60-minute slot")
+            raise SourceError(
+                "payload", f"entry {_iso(start)}–{_iso(end)} is not a 15- or 60-minute slot"
+            )
         if end <= first or start >= last:
             continue
         for q in range(int(length // QUARTER)):
             at = start + q * QUARTER
             if at in prices:
-                raise SlotError(f"slot {_iso(at)} appears twice")
+                raise SourceError("payload", f"slot {_iso(at)} appears twice")
             prices[at] = price
     expected = [first + i * QUARTER for i in range(round((last - first) / QUARTER))]
     missing = [at for at in expected if at not in prices]
     if missing:
-        raise SlotError(
+        raise SourceError(
+            "payload",
             f"{len(missing)} of {len(expected)} quarters of {day} missing "
-            f"(first {_iso(missing[0])})"
+            f"(first {_iso(missing[0])})",
         )
     if len(prices) != len(expected):
-        raise SlotError(f"slots outside {day} overlap its quarters")
+        raise SourceError("payload", f"slots outside {day} overlap its quarters")
     return DayPrices(
         day=day,
         area=area,

@@ -91,6 +91,16 @@ def decode(
     return out
 
 
+def at_least(parts: list[str], minimum: int, command: str, expected: object) -> list[str]:
+    """``parts`` when the reply has ``minimum`` fields or more; a shorter one fails it
+    (``expected`` is what the manual lists: firmware may send fewer, never that few)."""
+    if len(parts) < minimum:
+        raise SourceError(
+            "payload", f"{command} reply has {len(parts)} fields, expected {expected}"
+        )
+    return parts
+
+
 def one(f: Field, parts: Sequence[str], command: str) -> list[Decoded]:
     """A reply that is exactly one field (an energy total): more or fewer fail it."""
     if len(parts) != 1:
@@ -126,3 +136,13 @@ def derived(name: str, metric: Role, value: float, unit: str = "") -> Decoded:
     """A value computed from fields (battery current = charging − discharging)."""
     spec = RegisterSpec(name=name, address=0, metric=metric, unit=unit)
     return Decoded(spec, 0, value=round(value, 6))
+
+
+def net_battery_current(
+    charge: Field, discharge: Field, parts: Sequence[str], command: str
+) -> list[Decoded]:
+    """battery_current, + charging: the unit sends charging and discharging current apart."""
+    amps = decode((charge, discharge), parts, command)
+    if len(amps) == 2 and amps[0].value is not None and amps[1].value is not None:
+        return [derived("battery_current", "battery_current", amps[0].value - amps[1].value, "A")]
+    return []

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.protocols.fields import (
     Field,
+    at_least,
     bit_flags,
     decode,
     enum,
@@ -33,6 +34,7 @@ from gridwatch.sources.inverter.protocols.pi18 import (
     MODES,
     SERIAL,
     length_prefixed,
+    protocol_of,
 )
 from gridwatch.sources.inverter.regmap import Decoded, Role
 
@@ -150,17 +152,13 @@ def fields_of(text: str, name: str) -> list[str]:
 
 
 def status(text: str) -> list[Decoded]:
-    parts = fields_of(text, "GS")
-    if len(parts) < MIN_GS_FIELDS:
-        raise SourceError("payload", f"GS reply has {len(parts)} fields, expected 25")
+    parts = at_least(fields_of(text, "GS"), MIN_GS_FIELDS, "GS", 25)
     return decode(GS, parts, "GS", EMPTY)
 
 
 def power(text: str) -> list[Decoded]:
     """PS: powers per phase, battery power and direction (the power's sign: see ``signed``)."""
-    parts = fields_of(text, "PS")
-    if len(parts) < MIN_PS_FIELDS:
-        raise SourceError("payload", f"PS reply has {len(parts)} fields, expected 22")
+    parts = at_least(fields_of(text, "PS"), MIN_PS_FIELDS, "PS", 22)
     return decode((*PS, _BATTERY_POWER), parts, "PS", EMPTY)
 
 
@@ -196,10 +194,7 @@ def warnings(text: str) -> list[Decoded]:
 
 
 def settings(text: str) -> list[Decoded]:
-    parts = fields_of(text, "PIRI")
-    if len(parts) < 9:
-        raise SourceError("payload", f"PIRI reply has {len(parts)} fields, expected 11")
-    return decode(PIRI, parts, "PIRI", EMPTY)
+    return decode(PIRI, at_least(fields_of(text, "PIRI"), 9, "PIRI", 11), "PIRI", EMPTY)
 
 
 def total_energy(text: str) -> list[Decoded]:
@@ -207,10 +202,7 @@ def total_energy(text: str) -> list[Decoded]:
 
 
 def protocol_id(text: str) -> str:
-    parts = fields_of(text, "PI")
-    if len(parts) != 1 or not parts[0].isdigit():
-        raise SourceError("payload", f"PI reply is no protocol id: {text[:20]!r}")
-    return f"PI{parts[0]}"
+    return protocol_of(fields_of(text, "PI"), text)
 
 
 def serial_number(text: str) -> list[Decoded]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.protocols.fields import (
+    at_least,
     bit_flags,
     decode,
-    derived,
     enum,
     field,
+    net_battery_current,
     one,
     setting,
 )
@@ -98,16 +99,8 @@ def fields_of(text: str, name: str) -> list[str]:
 
 
 def status(text: str) -> list[Decoded]:
-    parts = fields_of(text, "GS")
-    if len(parts) < MIN_GS_FIELDS:
-        raise SourceError("payload", f"GS reply has {len(parts)} fields, expected 28")
-    values = decode(GS, parts, "GS")
-    amps = decode((_CHARGE, _DISCHARGE), parts, "GS")
-    if len(amps) == 2 and amps[0].value is not None and amps[1].value is not None:
-        values.append(
-            derived("battery_current", "battery_current", amps[0].value - amps[1].value, "A")
-        )
-    return values
+    parts = at_least(fields_of(text, "GS"), MIN_GS_FIELDS, "GS", 28)
+    return decode(GS, parts, "GS") + net_battery_current(_CHARGE, _DISCHARGE, parts, "GS")
 
 
 def mode(text: str) -> list[Decoded]:
@@ -128,10 +121,7 @@ def warnings(text: str) -> list[Decoded]:
 
 
 def settings(text: str) -> list[Decoded]:
-    parts = fields_of(text, "PIRI")
-    if len(parts) < 16:
-        raise SourceError("payload", f"PIRI reply has {len(parts)} fields, expected 26")
-    return decode(PIRI, parts, "PIRI")
+    return decode(PIRI, at_least(fields_of(text, "PIRI"), 16, "PIRI", 26), "PIRI")
 
 
 def total_energy(text: str) -> list[Decoded]:
@@ -139,7 +129,11 @@ def total_energy(text: str) -> list[Decoded]:
 
 
 def protocol_id(text: str) -> str:
-    parts = fields_of(text, "PI")
+    return protocol_of(fields_of(text, "PI"), text)
+
+
+def protocol_of(parts: list[str], text: str) -> str:
+    """PI's fields ``["18"]`` → ``PI18`` (PI17 answers PI the same way)."""
     if len(parts) != 1 or not parts[0].isdigit():
         raise SourceError("payload", f"PI reply is no protocol id: {text[:20]!r}")
     return f"PI{parts[0]}"

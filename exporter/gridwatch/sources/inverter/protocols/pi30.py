@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from gridwatch.core.source import SourceError
 from gridwatch.sources.inverter.protocols.fields import (
+    at_least,
     bit_flags,
     decode,
-    derived,
     field,
+    net_battery_current,
     one,
     setting,
 )
@@ -190,25 +191,14 @@ def fields_of(text: str, command: str) -> list[str]:
 
 
 def status(text: str) -> list[Decoded]:
-    parts = fields_of(text, "QPIGS")
-    if len(parts) < MIN_QPIGS_FIELDS:
-        raise SourceError(
-            "payload", f"QPIGS reply has {len(parts)} fields, expected at least {MIN_QPIGS_FIELDS}"
-        )
-    values = decode(QPIGS, parts, "QPIGS")
-    amps = decode((_CHARGE, _DISCHARGE), parts, "QPIGS")
-    if len(amps) == 2 and amps[0].value is not None and amps[1].value is not None:
-        values.append(
-            derived("battery_current", "battery_current", amps[0].value - amps[1].value, "A")
-        )
-    return values
+    parts = at_least(
+        fields_of(text, "QPIGS"), MIN_QPIGS_FIELDS, "QPIGS", f"at least {MIN_QPIGS_FIELDS}"
+    )
+    return decode(QPIGS, parts, "QPIGS") + net_battery_current(_CHARGE, _DISCHARGE, parts, "QPIGS")
 
 
 def pv2(text: str) -> list[Decoded]:
-    parts = fields_of(text, "QPIGS2")
-    if len(parts) < 3:
-        raise SourceError("payload", f"QPIGS2 reply has {len(parts)} fields, expected 3")
-    return decode(QPIGS2, parts, "QPIGS2")
+    return decode(QPIGS2, at_least(fields_of(text, "QPIGS2"), 3, "QPIGS2", 3), "QPIGS2")
 
 
 def mode(text: str) -> list[Decoded]:
@@ -223,10 +213,7 @@ def warnings(text: str) -> list[Decoded]:
 
 
 def settings(text: str) -> list[Decoded]:
-    parts = fields_of(text, "QPIRI")
-    if len(parts) < 20:
-        raise SourceError("payload", f"QPIRI reply has {len(parts)} fields, expected 25 or more")
-    return decode(QPIRI, parts, "QPIRI")
+    return decode(QPIRI, at_least(fields_of(text, "QPIRI"), 20, "QPIRI", "25 or more"), "QPIRI")
 
 
 def total_energy(text: str) -> list[Decoded]:

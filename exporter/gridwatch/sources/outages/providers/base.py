@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from gridwatch.sources.outages.schedule import DaySchedule
+from gridwatch.core.source import SourceError
+from gridwatch.sources.outages.schedule import DaySchedule, ScheduleFormatError
 
 
 class OutageProvider(Protocol):
@@ -37,3 +39,13 @@ class ProviderFactory(Protocol):
     def tz(self) -> ZoneInfo: ...
 
     def __call__(self, session: aiohttp.ClientSession, base_url: str | None) -> OutageProvider: ...
+
+
+@contextmanager
+def malformed(what: str) -> Iterator[None]:
+    """An answer the parser inside rejects is a bad payload: the source goes down with
+    ``malformed <what>: <why>`` as its reason."""
+    try:
+        yield
+    except ScheduleFormatError as exc:
+        raise SourceError("payload", f"malformed {what}: {exc}") from None

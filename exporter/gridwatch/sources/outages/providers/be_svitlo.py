@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from gridwatch.core.source import SourceError
 from gridwatch.sources.outages.fetch import fetch_json
+from gridwatch.sources.outages.providers.base import malformed
 from gridwatch.sources.outages.schedule import (
     KYIV,
     DaySchedule,
@@ -135,15 +135,11 @@ class BeSvitlo:
     async def queues(self) -> frozenset[str]:
         # A bodiless POST is what the operator's own page sends on load.
         payload = await fetch_json(self._session, "POST", f"{self._base}/gpv-queue-list")
-        try:
+        with malformed("queue list"):
             return parse_queue_list(payload)
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed queue list: {exc}") from None
 
     async def schedule(self, queue: str) -> Mapping[date, DaySchedule]:
         url = f"{self._base}/schedule-by-queue"
         payload = await fetch_json(self._session, "GET", url, params={"queue": queue})
-        try:
+        with malformed("schedule"):
             return parse_schedule(payload, queue, self.tz)
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed schedule: {exc}") from None

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from gridwatch.core.source import SourceError
 from gridwatch.sources.outages.fetch import fetch_json
+from gridwatch.sources.outages.providers.base import malformed
 from gridwatch.sources.outages.schedule import (
     KYIV,
     DaySchedule,
@@ -218,13 +218,9 @@ class DtekGpv:
         return await fetch_json(self._session, "GET", self._url, forbidden=BOT_WALL)
 
     async def queues(self) -> frozenset[str]:
-        try:
+        with malformed("GPV file"):
             return parse_groups(await self._get())
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed GPV file: {exc}") from None
 
     async def schedule(self, queue: str) -> Mapping[date, DaySchedule]:
-        try:
+        with malformed("GPV file"):
             return parse_fact(await self._get(), queue, self.tz)
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed GPV file: {exc}") from None

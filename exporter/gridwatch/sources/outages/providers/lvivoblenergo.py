@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from gridwatch.core.source import SourceError
 from gridwatch.sources.outages.fetch import fetch_json
+from gridwatch.sources.outages.providers.base import malformed
 from gridwatch.sources.outages.schedule import (
     KYIV,
     DaySchedule,
@@ -139,10 +139,8 @@ class Lvivoblenergo:
 
     async def _menus(self) -> dict[date, dict[str, DaySchedule]]:
         payload = await fetch_json(self._session, "GET", self._base + PATH, params=PARAMS)
-        try:
+        with malformed("Lvivoblenergo schedule"):
             return parse_menus(payload, self.tz)
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed Lvivoblenergo schedule: {exc}") from None
 
     async def queues(self) -> frozenset[str]:
         named = {g for groups in (await self._menus()).values() for g in groups}

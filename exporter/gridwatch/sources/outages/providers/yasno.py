@@ -28,6 +28,7 @@ import aiohttp
 
 from gridwatch.core.source import SourceError
 from gridwatch.sources.outages.fetch import fetch_json
+from gridwatch.sources.outages.providers.base import malformed
 from gridwatch.sources.outages.schedule import (
     KYIV,
     DaySchedule,
@@ -184,16 +185,12 @@ class Yasno:
         return await fetch_json(self._session, "GET", url)
 
     async def queues(self) -> frozenset[str]:
-        try:
+        with malformed("YASNO group list"):
             return parse_groups(await self._planned())
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed YASNO group list: {exc}") from None
 
     async def schedule(self, queue: str) -> Mapping[date, DaySchedule]:
-        try:
+        with malformed("YASNO schedule"):
             days = parse_planned(await self._planned(), queue, self.tz)
-        except ScheduleFormatError as exc:
-            raise SourceError("payload", f"malformed YASNO schedule: {exc}") from None
         return with_template(days, await self._template(queue), self.tz)
 
     async def _template(self, queue: str) -> Mapping[int, Minutes]:
