@@ -58,7 +58,8 @@ def missing_tool(what: str, package: str) -> NoReturn:
     """A tool a test needs is not installed: a failure in CI, where it must be, else a skip."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{what} is required in CI (apt-get install {package})")
-    pytest.skip(f"{what} not installed (apt-get install {package})")
+    # allow_module_level: the end-to-end module checks its binaries before it imports the stack.
+    pytest.skip(f"{what} not installed (apt-get install {package})", allow_module_level=True)
 
 
 def required_binary(name: str, package: str) -> str:
