@@ -34,7 +34,7 @@ lint: $(INSTALLED)
 # about half the time (README → Suite time). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: setup lint grafana-types
-	$(PY) -m pytest --cov --cov-report=term -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The clock-sensitive tests at several fixed instants (README → Development). Not in CI.
 test-clock: setup

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -68,3 +73,17 @@ def required_binary(name: str, package: str) -> str:
     if binary is None:
         missing_tool(name, package)
     return binary
+
+
+@contextlib.asynccontextmanager
+async def one_demo_at_a_time() -> AsyncIterator[None]:
+    """Hold while a `gridwatch demo` process runs: the demo prefers fixed ports (9090, 9093,
+    9864) when they are free, and two demos starting at once on two pytest-xdist workers could
+    both find one free and then collide. A file lock, so it holds across the workers."""
+    path = Path(tempfile.gettempdir()) / "gridwatch-tests-demo.lock"
+    with path.open("a") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -20,7 +20,7 @@ from gridwatch.sim.homewizard.device import DeviceOptions, DeviceSimulator
 from gridwatch.sim.homewizard.device_format import PRODUCTS
 from gridwatch.sim.homewizard.peer import HomeWizardPeer
 from gridwatch.sim.polling import wait_until
-from tests.helpers import names, parse_exposition, value
+from tests.helpers import names, one_demo_at_a_time, parse_exposition, value
 from tests.integration.conftest import FULL_V1, SimFactory
 
 pytestmark = pytest.mark.integration
@@ -116,16 +116,17 @@ async def test_run_with_invalid_config_exits_2(tmp_path: Path) -> None:
 @contextlib.asynccontextmanager
 async def running_demo(*args: str) -> AsyncIterator[str]:
     """`gridwatch demo` until its banner; on exit Ctrl-C must stop it cleanly (exit 0)."""
-    proc = await gridwatch("demo", *args)
-    try:
-        yield await read_until(proc, "Press Ctrl-C")
-        proc.send_signal(signal.SIGINT)
-        await asyncio.wait_for(proc.wait(), 30)
-        assert proc.returncode == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    async with one_demo_at_a_time():
+        proc = await gridwatch("demo", *args)
+        try:
+            yield await read_until(proc, "Press Ctrl-C")
+            proc.send_signal(signal.SIGINT)
+            await asyncio.wait_for(proc.wait(), 30)
+            assert proc.returncode == 0
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
 
 
 async def test_demo_shows_per_phase_data() -> None:

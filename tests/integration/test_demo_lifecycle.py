@@ -27,6 +27,7 @@ import pytest
 
 from gridwatch.binaries import alertmanager_binary
 from gridwatch.sim.polling import wait_until
+from tests.helpers import one_demo_at_a_time
 from tests.integration.test_cli import fetch, free_port, gridwatch, need_binary
 from tests.process_guard import Proc, kill, listeners, marked
 
@@ -126,6 +127,12 @@ async def demo(tmp: Path, *args: str) -> AsyncIterator[Demo]:
     """`gridwatch demo` in its own session; whatever of it survives the test is killed."""
     mark = secrets.token_hex(6)
     log = tmp / f"demo-{mark}.log"
+    async with one_demo_at_a_time(), _started(tmp, mark, log, args) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def _started(tmp: Path, mark: str, log: Path, args: tuple[str, ...]) -> AsyncIterator[Demo]:
     with log.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,

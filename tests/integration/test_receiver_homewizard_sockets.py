@@ -125,7 +125,11 @@ async def test_sockets_shed_and_restored_through_the_outbox_despite_a_kill(
                 proc.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(proc.wait(), GUARD) == 0
 
-            assert heater.switches == [False, True] and charger.switches == [False, True]
+            # Each socket went off once and came back on. The restarted receiver may switch the
+            # first one on again: the kill can land before it recorded that switch (at least
+            # once, and "on" twice is harmless), but never off.
+            for switched in (heater.switches, charger.switches):
+                assert switched[:2] == [False, True] and all(switched[1:]), switched
             assert plugs.plugs["boiler"].on
             assert "charger switched on" in api.sent[-1].current
     assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
